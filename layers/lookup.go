@@ -106,7 +106,7 @@ func buildIndex() *index {
 		addKey(k.Key, k.Name)
 	}
 	for _, c := range constantTable {
-		x.constantByName[c.Name] = c
+		x.constantByName[strings.ToUpper(c.Name)] = c
 	}
 	return x
 }
@@ -257,7 +257,7 @@ func ConstantsInGroup(group string) []Constant {
 	g := normalize(group)
 	var out []Constant
 	for _, c := range constantTable {
-		if c.Group == g {
+		if strings.ToUpper(c.Group) == g {
 			out = append(out, c)
 		}
 	}
