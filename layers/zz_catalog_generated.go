@@ -1804,7 +1804,7 @@ var (
 			{Index: 8, Name: "FWPS_FIELD_INBOUND_IPPACKET_V4_TUNNEL_TYPE", ConditionName: "FWPM_CONDITION_TUNNEL_TYPE", Condition: ConditionTunnelType, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 9, Name: "FWPS_FIELD_INBOUND_IPPACKET_V4_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_INBOUND_IPPACKET_V4, shared with FWPS_LAYER_INBOUND_IPPACKET_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_INBOUND_IPPACKET_V4: FWPS_FIELDS_INBOUND_IPPACKET_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_INTERFACE_INDEX", Condition: ConditionInterfaceIndex, Since: "Vista+"},
@@ -1877,7 +1877,7 @@ var (
 			{Index: 8, Name: "FWPS_FIELD_INBOUND_IPPACKET_V6_TUNNEL_TYPE", ConditionName: "FWPM_CONDITION_TUNNEL_TYPE", Condition: ConditionTunnelType, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 9, Name: "FWPS_FIELD_INBOUND_IPPACKET_V6_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_INBOUND_IPPACKET_V6, shared with FWPS_LAYER_INBOUND_IPPACKET_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_INBOUND_IPPACKET_V6: FWPS_FIELDS_INBOUND_IPPACKET_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_INTERFACE_INDEX", Condition: ConditionInterfaceIndex, Since: "Vista+"},
@@ -1950,7 +1950,7 @@ var (
 			{Index: 8, Name: "FWPS_FIELD_OUTBOUND_IPPACKET_V4_TUNNEL_TYPE", ConditionName: "FWPM_CONDITION_TUNNEL_TYPE", Condition: ConditionTunnelType, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 9, Name: "FWPS_FIELD_OUTBOUND_IPPACKET_V4_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_OUTBOUND_IPPACKET_V4, shared with FWPS_LAYER_OUTBOUND_IPPACKET_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_OUTBOUND_IPPACKET_V4: FWPS_FIELDS_OUTBOUND_IPPACKET_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_INTERFACE_INDEX", Condition: ConditionInterfaceIndex, Since: "Vista+"},
@@ -2022,7 +2022,7 @@ var (
 			{Index: 8, Name: "FWPS_FIELD_OUTBOUND_IPPACKET_V6_TUNNEL_TYPE", ConditionName: "FWPM_CONDITION_TUNNEL_TYPE", Condition: ConditionTunnelType, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 9, Name: "FWPS_FIELD_OUTBOUND_IPPACKET_V6_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_OUTBOUND_IPPACKET_V6, shared with FWPS_LAYER_OUTBOUND_IPPACKET_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_OUTBOUND_IPPACKET_V6: FWPS_FIELDS_OUTBOUND_IPPACKET_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_INTERFACE_INDEX", Condition: ConditionInterfaceIndex, Since: "Vista+"},
@@ -2109,7 +2109,7 @@ var (
 			{Index: 13, Name: "FWPS_FIELD_IPFORWARD_V4_NEXTHOP_INTERFACE_PROFILE_ID", ConditionName: "FWPM_CONDITION_NEXTHOP_INTERFACE_PROFILE_ID", Condition: ConditionNextHopInterfaceProfileID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 14, Name: "FWPS_FIELD_IPFORWARD_V4_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_IPFORWARD_V4, shared with FWPS_LAYER_IPFORWARD_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_IPFORWARD_V4: FWPS_FIELDS_IPFORWARD_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_DESTINATION_INTERFACE_INDEX", Condition: ConditionDestinationInterfaceIndex, Since: "Vista+"},
@@ -2201,7 +2201,7 @@ var (
 			{Index: 13, Name: "FWPS_FIELD_IPFORWARD_V6_NEXTHOP_INTERFACE_PROFILE_ID", ConditionName: "FWPM_CONDITION_NEXTHOP_INTERFACE_PROFILE_ID", Condition: ConditionNextHopInterfaceProfileID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 14, Name: "FWPS_FIELD_IPFORWARD_V6_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_IPFORWARD_V6, shared with FWPS_LAYER_IPFORWARD_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_IPFORWARD_V6: FWPS_FIELDS_IPFORWARD_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_DESTINATION_INTERFACE_INDEX", Condition: ConditionDestinationInterfaceIndex, Since: "Vista+"},
@@ -2293,7 +2293,7 @@ var (
 			{Index: 13, Name: "FWPS_FIELD_INBOUND_TRANSPORT_V4_IPSEC_SECURITY_REALM_ID", ConditionName: "FWPM_CONDITION_IPSEC_SECURITY_REALM_ID", Condition: ConditionIPsecSecurityRealmID, Type: wfp.TypeByteBlob, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 14, Name: "FWPS_FIELD_INBOUND_TRANSPORT_V4_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_INBOUND_TRANSPORT_V4, shared with FWPS_LAYER_INBOUND_TRANSPORT_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_INBOUND_TRANSPORT_V4: FWPS_FIELDS_INBOUND_TRANSPORT_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_INTERFACE_INDEX", Condition: ConditionInterfaceIndex, Since: "Vista+"},
@@ -2385,7 +2385,7 @@ var (
 			{Index: 13, Name: "FWPS_FIELD_INBOUND_TRANSPORT_V6_IPSEC_SECURITY_REALM_ID", ConditionName: "FWPM_CONDITION_IPSEC_SECURITY_REALM_ID", Condition: ConditionIPsecSecurityRealmID, Type: wfp.TypeByteBlob, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 14, Name: "FWPS_FIELD_INBOUND_TRANSPORT_V6_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_INBOUND_TRANSPORT_V6, shared with FWPS_LAYER_INBOUND_TRANSPORT_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_INBOUND_TRANSPORT_V6: FWPS_FIELDS_INBOUND_TRANSPORT_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_INTERFACE_INDEX", Condition: ConditionInterfaceIndex, Since: "Vista+"},
@@ -2480,7 +2480,7 @@ var (
 			{Index: 14, Name: "FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IPSEC_SECURITY_REALM_ID", ConditionName: "FWPM_CONDITION_IPSEC_SECURITY_REALM_ID", Condition: ConditionIPsecSecurityRealmID, Type: wfp.TypeByteBlob, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 15, Name: "FWPS_FIELD_OUTBOUND_TRANSPORT_V4_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_OUTBOUND_TRANSPORT_V4, shared with FWPS_LAYER_OUTBOUND_TRANSPORT_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_OUTBOUND_TRANSPORT_V4: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_INTERFACE_INDEX", Condition: ConditionInterfaceIndex, Since: "Vista+"},
@@ -2576,7 +2576,7 @@ var (
 			{Index: 14, Name: "FWPS_FIELD_OUTBOUND_TRANSPORT_V6_IPSEC_SECURITY_REALM_ID", ConditionName: "FWPM_CONDITION_IPSEC_SECURITY_REALM_ID", Condition: ConditionIPsecSecurityRealmID, Type: wfp.TypeByteBlob, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 15, Name: "FWPS_FIELD_OUTBOUND_TRANSPORT_V6_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_OUTBOUND_TRANSPORT_V6, shared with FWPS_LAYER_OUTBOUND_TRANSPORT_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_OUTBOUND_TRANSPORT_V6: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_INTERFACE_INDEX", Condition: ConditionInterfaceIndex, Since: "Vista+"},
@@ -2648,7 +2648,7 @@ var (
 			{Index: 6, Name: "FWPS_FIELD_STREAM_V4_FLAGS", ConditionName: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 7, Name: "FWPS_FIELD_STREAM_V4_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_STREAM_V4, shared with FWPS_LAYER_STREAM_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_STREAM_V4: FWPS_FIELDS_STREAM_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_DIRECTION", Condition: ConditionDirection, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
@@ -2712,7 +2712,7 @@ var (
 			{Index: 6, Name: "FWPS_FIELD_STREAM_V6_FLAGS", ConditionName: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 7, Name: "FWPS_FIELD_STREAM_V6_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_STREAM_V6, shared with FWPS_LAYER_STREAM_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_STREAM_V6: FWPS_FIELDS_STREAM_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_DIRECTION", Condition: ConditionDirection, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
@@ -2794,7 +2794,7 @@ var (
 			{Index: 12, Name: "FWPS_FIELD_DATAGRAM_DATA_V4_TUNNEL_TYPE", ConditionName: "FWPM_CONDITION_TUNNEL_TYPE", Condition: ConditionTunnelType, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 13, Name: "FWPS_FIELD_DATAGRAM_DATA_V4_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_DATAGRAM_DATA_V4, shared with FWPS_LAYER_DATAGRAM_DATA_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_DATAGRAM_DATA_V4: FWPS_FIELDS_DATAGRAM_DATA_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_DIRECTION", Condition: ConditionDirection, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
@@ -2882,7 +2882,7 @@ var (
 			{Index: 12, Name: "FWPS_FIELD_DATAGRAM_DATA_V6_TUNNEL_TYPE", ConditionName: "FWPM_CONDITION_TUNNEL_TYPE", Condition: ConditionTunnelType, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 13, Name: "FWPS_FIELD_DATAGRAM_DATA_V6_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_DATAGRAM_DATA_V6, shared with FWPS_LAYER_DATAGRAM_DATA_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_DATAGRAM_DATA_V6: FWPS_FIELDS_DATAGRAM_DATA_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_DIRECTION", Condition: ConditionDirection, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
@@ -2994,7 +2994,7 @@ var (
 			{Index: 20, Name: "FWPS_FIELD_INBOUND_ICMP_ERROR_V4_INTERFACE_QUARANTINE_EPOCH", ConditionName: "FWPM_CONDITION_INTERFACE_QUARANTINE_EPOCH", Condition: ConditionInterfaceQuarantineEpoch, Type: wfp.TypeUint64, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 21, Name: "FWPS_FIELD_INBOUND_ICMP_ERROR_V4_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_INBOUND_ICMP_ERROR_V4, shared with FWPS_LAYER_INBOUND_ICMP_ERROR_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_INBOUND_ICMP_ERROR_V4: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ARRIVAL_INTERFACE_INDEX", Condition: ConditionArrivalInterfaceIndex, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ARRIVAL_INTERFACE_TYPE", Condition: ConditionArrivalInterfaceType, Since: "Vista+"},
@@ -3114,7 +3114,7 @@ var (
 			{Index: 20, Name: "FWPS_FIELD_INBOUND_ICMP_ERROR_V6_INTERFACE_QUARANTINE_EPOCH", ConditionName: "FWPM_CONDITION_INTERFACE_QUARANTINE_EPOCH", Condition: ConditionInterfaceQuarantineEpoch, Type: wfp.TypeUint64, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 21, Name: "FWPS_FIELD_INBOUND_ICMP_ERROR_V6_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_INBOUND_ICMP_ERROR_V6, shared with FWPS_LAYER_INBOUND_ICMP_ERROR_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_INBOUND_ICMP_ERROR_V6: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ARRIVAL_INTERFACE_INDEX", Condition: ConditionArrivalInterfaceIndex, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ARRIVAL_INTERFACE_TYPE", Condition: ConditionArrivalInterfaceType, Since: "Vista+"},
@@ -3210,7 +3210,7 @@ var (
 			{Index: 12, Name: "FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_INTERFACE_QUARANTINE_EPOCH", ConditionName: "FWPM_CONDITION_INTERFACE_QUARANTINE_EPOCH", Condition: ConditionInterfaceQuarantineEpoch, Type: wfp.TypeUint64, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 13, Name: "FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4, shared with FWPS_LAYER_OUTBOUND_ICMP_ERROR_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_OUTBOUND_ICMP_ERROR_V4: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ICMP_CODE", Condition: ConditionICMPCode, Since: "Vista+"},
@@ -3298,7 +3298,7 @@ var (
 			{Index: 12, Name: "FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_INTERFACE_QUARANTINE_EPOCH", ConditionName: "FWPM_CONDITION_INTERFACE_QUARANTINE_EPOCH", Condition: ConditionInterfaceQuarantineEpoch, Type: wfp.TypeUint64, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 13, Name: "FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6, shared with FWPS_LAYER_OUTBOUND_ICMP_ERROR_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_OUTBOUND_ICMP_ERROR_V6: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_FLAGS", Condition: ConditionFlags, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ICMP_CODE", Condition: ConditionICMPCode, Since: "Vista+"},
@@ -3398,7 +3398,7 @@ var (
 			{Index: 16, Name: "FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_BITMAP_IP_LOCAL_ADDRESS", ConditionName: "FWPM_CONDITION_BITMAP_IP_LOCAL_ADDRESS", Condition: ConditionBitmapIPLocalAddress, TypeNote: "unknown: condition data type not documented"},
 			{Index: 17, Name: "FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_BITMAP_IP_LOCAL_PORT", ConditionName: "FWPM_CONDITION_BITMAP_IP_LOCAL_PORT", Condition: ConditionBitmapIPLocalPort, TypeNote: "unknown: condition data type not documented"},
 		},
-		FieldsNote: "FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4, shared with FWPS_LAYER_ALE_RESOURCE_ASSIGNMENT_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_ALE_RESOURCE_ASSIGNMENT_V4: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ALE_APP_ID", Condition: ConditionALEAppID, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ALE_PROMISCUOUS_MODE", Condition: ConditionALEPromiscuousMode, Since: "Vista+"},
@@ -3502,7 +3502,7 @@ var (
 			{Index: 16, Name: "FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_BITMAP_IP_LOCAL_ADDRESS", ConditionName: "FWPM_CONDITION_BITMAP_IP_LOCAL_ADDRESS", Condition: ConditionBitmapIPLocalAddress, TypeNote: "unknown: condition data type not documented"},
 			{Index: 17, Name: "FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_BITMAP_IP_LOCAL_PORT", ConditionName: "FWPM_CONDITION_BITMAP_IP_LOCAL_PORT", Condition: ConditionBitmapIPLocalPort, TypeNote: "unknown: condition data type not documented"},
 		},
-		FieldsNote: "FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6, shared with FWPS_LAYER_ALE_RESOURCE_ASSIGNMENT_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_ALE_RESOURCE_ASSIGNMENT_V6: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ALE_APP_ID", Condition: ConditionALEAppID, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ALE_PROMISCUOUS_MODE", Condition: ConditionALEPromiscuousMode, Since: "Vista+"},
@@ -3596,7 +3596,7 @@ var (
 			{Index: 12, Name: "FWPS_FIELD_ALE_AUTH_LISTEN_V4_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE", ConditionName: "FWPM_CONDITION_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE", Condition: ConditionALESecurityAttributeFQBNValue, Type: wfp.TypeByteBlob, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 13, Name: "FWPS_FIELD_ALE_AUTH_LISTEN_V4_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_ALE_AUTH_LISTEN_V4, shared with FWPS_LAYER_ALE_AUTH_LISTEN_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_ALE_AUTH_LISTEN_V4: FWPS_FIELDS_ALE_AUTH_LISTEN_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ALE_PACKAGE_FAMILY_NAME", Condition: ConditionALEPackageFamilyName, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ALE_APP_ID", Condition: ConditionALEAppID, Since: "Vista+"},
@@ -3688,7 +3688,7 @@ var (
 			{Index: 12, Name: "FWPS_FIELD_ALE_AUTH_LISTEN_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE", ConditionName: "FWPM_CONDITION_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE", Condition: ConditionALESecurityAttributeFQBNValue, Type: wfp.TypeByteBlob, TypeKnown: true, TypeNote: "conditions.tsv"},
 			{Index: 13, Name: "FWPS_FIELD_ALE_AUTH_LISTEN_V6_COMPARTMENT_ID", ConditionName: "FWPM_CONDITION_COMPARTMENT_ID", Condition: ConditionCompartmentID, Type: wfp.TypeUint32, TypeKnown: true, TypeNote: "conditions.tsv"},
 		},
-		FieldsNote: "FWPS_FIELDS_ALE_AUTH_LISTEN_V6, shared with FWPS_LAYER_ALE_AUTH_LISTEN_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_ALE_AUTH_LISTEN_V6: FWPS_FIELDS_ALE_AUTH_LISTEN_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ALE_PACKAGE_FAMILY_NAME", Condition: ConditionALEPackageFamilyName, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ALE_APP_ID", Condition: ConditionALEAppID, Since: "Vista+"},
@@ -3852,7 +3852,7 @@ var (
 			{Index: 37, Name: "FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_BITMAP_IP_REMOTE_ADDRESS", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_ADDRESS", Condition: ConditionBitmapIPRemoteAddress, TypeNote: "unknown: condition data type not documented"},
 			{Index: 38, Name: "FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_BITMAP_IP_REMOTE_PORT", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_PORT", Condition: ConditionBitmapIPRemotePort, TypeNote: "unknown: condition data type not documented"},
 		},
-		FieldsNote: "FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4, shared with FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ALE_PACKAGE_FAMILY_NAME", Condition: ConditionALEPackageFamilyName, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ALE_APP_ID", Condition: ConditionALEAppID, Since: "Vista+"},
@@ -4038,7 +4038,7 @@ var (
 			{Index: 37, Name: "FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_BITMAP_IP_REMOTE_ADDRESS", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_ADDRESS", Condition: ConditionBitmapIPRemoteAddress, TypeNote: "unknown: condition data type not documented"},
 			{Index: 38, Name: "FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_BITMAP_IP_REMOTE_PORT", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_PORT", Condition: ConditionBitmapIPRemotePort, TypeNote: "unknown: condition data type not documented"},
 		},
-		FieldsNote: "FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6, shared with FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V6: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ALE_PACKAGE_FAMILY_NAME", Condition: ConditionALEPackageFamilyName, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ALE_APP_ID", Condition: ConditionALEAppID, Since: "Vista+"},
@@ -4229,7 +4229,7 @@ var (
 			{Index: 39, Name: "FWPS_FIELD_ALE_AUTH_CONNECT_V4_BITMAP_IP_REMOTE_ADDRESS", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_ADDRESS", Condition: ConditionBitmapIPRemoteAddress, TypeNote: "unknown: condition data type not documented"},
 			{Index: 40, Name: "FWPS_FIELD_ALE_AUTH_CONNECT_V4_BITMAP_IP_REMOTE_PORT", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_PORT", Condition: ConditionBitmapIPRemotePort, TypeNote: "unknown: condition data type not documented"},
 		},
-		FieldsNote: "FWPS_FIELDS_ALE_AUTH_CONNECT_V4, shared with FWPS_LAYER_ALE_AUTH_CONNECT_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_ALE_AUTH_CONNECT_V4: FWPS_FIELDS_ALE_AUTH_CONNECT_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ALE_EFFECTIVE_NAME", Condition: ConditionALEEffectiveName, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ALE_PACKAGE_FAMILY_NAME", Condition: ConditionALEPackageFamilyName, Since: "Vista+"},
@@ -4421,7 +4421,7 @@ var (
 			{Index: 39, Name: "FWPS_FIELD_ALE_AUTH_CONNECT_V6_BITMAP_IP_REMOTE_ADDRESS", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_ADDRESS", Condition: ConditionBitmapIPRemoteAddress, TypeNote: "unknown: condition data type not documented"},
 			{Index: 40, Name: "FWPS_FIELD_ALE_AUTH_CONNECT_V6_BITMAP_IP_REMOTE_PORT", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_PORT", Condition: ConditionBitmapIPRemotePort, TypeNote: "unknown: condition data type not documented"},
 		},
-		FieldsNote: "FWPS_FIELDS_ALE_AUTH_CONNECT_V6, shared with FWPS_LAYER_ALE_AUTH_CONNECT_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_ALE_AUTH_CONNECT_V6: FWPS_FIELDS_ALE_AUTH_CONNECT_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ALE_EFFECTIVE_NAME", Condition: ConditionALEEffectiveName, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ALE_PACKAGE_FAMILY_NAME", Condition: ConditionALEPackageFamilyName, Since: "Vista+"},
@@ -4561,7 +4561,7 @@ var (
 			{Index: 22, Name: "FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_BITMAP_IP_REMOTE_ADDRESS", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_ADDRESS", Condition: ConditionBitmapIPRemoteAddress, TypeNote: "unknown: condition data type not documented"},
 			{Index: 23, Name: "FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_BITMAP_IP_REMOTE_PORT", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_PORT", Condition: ConditionBitmapIPRemotePort, TypeNote: "unknown: condition data type not documented"},
 		},
-		FieldsNote: "FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4, shared with FWPS_LAYER_ALE_FLOW_ESTABLISHED_V4 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_ALE_FLOW_ESTABLISHED_V4: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ALE_PACKAGE_FAMILY_NAME", Condition: ConditionALEPackageFamilyName, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ALE_APP_ID", Condition: ConditionALEAppID, Since: "Vista+"},
@@ -4683,7 +4683,7 @@ var (
 			{Index: 22, Name: "FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_BITMAP_IP_REMOTE_ADDRESS", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_ADDRESS", Condition: ConditionBitmapIPRemoteAddress, TypeNote: "unknown: condition data type not documented"},
 			{Index: 23, Name: "FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_BITMAP_IP_REMOTE_PORT", ConditionName: "FWPM_CONDITION_BITMAP_IP_REMOTE_PORT", Condition: ConditionBitmapIPRemotePort, TypeNote: "unknown: condition data type not documented"},
 		},
-		FieldsNote: "FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6, shared with FWPS_LAYER_ALE_FLOW_ESTABLISHED_V6 (one enumeration serves a layer and its discard twin)",
+		FieldsNote: "shared with FWPS_LAYER_ALE_FLOW_ESTABLISHED_V6: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6 serves a layer and its discard twin",
 		Conditions: []LayerCondition{
 			{Name: "FWPM_CONDITION_ALE_PACKAGE_FAMILY_NAME", Condition: ConditionALEPackageFamilyName, Since: "Vista+"},
 			{Name: "FWPM_CONDITION_ALE_APP_ID", Condition: ConditionALEAppID, Since: "Vista+"},

@@ -501,7 +501,7 @@ func load(dir string) (*model, error) {
 		}
 		if t, ok := layerByName[strings.TrimSuffix(l.name, "_DISCARD")]; ok && len(t.fields) > 0 {
 			l.fields = t.fields
-			l.fieldsNote = "FWPS_FIELDS_" + strings.TrimPrefix(t.fwps, "FWPS_LAYER_") + ", shared with " + t.fwps + " (one enumeration serves a layer and its discard twin)"
+			l.fieldsNote = "shared with " + t.fwps + ": FWPS_FIELDS_" + strings.TrimPrefix(t.fwps, "FWPS_LAYER_") + " serves a layer and its discard twin"
 		}
 	}
 
