@@ -1,0 +1,290 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/wfpsim/wfpsim/callout"
+	"github.com/wfpsim/wfpsim/layers"
+	"github.com/wfpsim/wfpsim/wfp"
+)
+
+// Request is one classification at one layer: what the stack hands the filter engine.
+type Request struct {
+	Layer *layers.Layer
+	// Values are the incoming values indexed by the layer's field numbers
+	// (layers.Field.Index). A missing or nil value is FWP_EMPTY (rule B6).
+	Values    []wfp.Value
+	Meta      *callout.Metadata
+	LayerData any
+	// FlowContext is the context a callout associated with the flow (rule D4).
+	FlowContext uint64
+}
+
+// Decision is what a classification decided, shaped like a Windows net event: the
+// action, whether it is hard, and the deciding filter of every sublayer.
+type Decision struct {
+	Layer *layers.Layer
+	// Action is wfp.ActionPermit or wfp.ActionBlock.
+	Action wfp.ActionType
+	// Hard: FWPS_RIGHT_ACTION_WRITE was cleared (rule A4).
+	Hard bool
+	// Vetoed: a callout blocked over a hard permit (rule A7).
+	Vetoed bool
+	// Decided is false when no filter permitted or blocked: the action is then the
+	// default permit (rule A12, undocumented; wfpsim permits).
+	Decided bool
+	// Absorb: the deciding callout blocked with FWPS_CLASSIFY_OUT_FLAG_ABSORB (rule A11).
+	Absorb bool
+	// FilterID and FilterName name the filter that set the final action.
+	FilterID   wfp.FilterID
+	FilterName string
+	// Sublayers lists the sublayers of the layer that hold filters, in evaluation order.
+	Sublayers []SublayerResult
+}
+
+// SublayerResult is one sublayer's part of a decision.
+type SublayerResult struct {
+	Sublayer wfp.SublayerKey
+	Name     string
+	Weight   uint16
+	// Action is wfp.ActionPermit or wfp.ActionBlock, or 0 when no filter of the
+	// sublayer decided.
+	Action     wfp.ActionType
+	Hard       bool
+	FilterID   wfp.FilterID
+	FilterName string
+}
+
+// ActionName returns "permit", "block" or "none".
+func (r SublayerResult) ActionName() string { return actionName(r.Action) }
+
+func actionName(a wfp.ActionType) string {
+	switch a {
+	case wfp.ActionPermit:
+		return "permit"
+	case wfp.ActionBlock:
+		return "block"
+	case wfp.ActionContinue:
+		return "continue"
+	}
+	return "none"
+}
+
+// Classify runs the filters of req.Layer against req.Values and writes the decision
+// into out (reusing out.Sublayers). It reads the committed snapshot without taking a
+// lock. With tr non-nil it also records why each filter did or did not take part.
+func (e *Engine) Classify(req *Request, out *Decision, tr *Trace) error {
+	if req == nil || req.Layer == nil {
+		return fmt.Errorf("engine: classify: no layer: %w", wfp.ErrLayerNotFound)
+	}
+	snap := e.snap.Load()
+	cl := snap.layers[req.Layer.Key]
+	*out = Decision{Layer: req.Layer, Action: wfp.ActionPermit, Sublayers: out.Sublayers[:0]}
+	if tr != nil {
+		tr.begin(req, snap)
+	}
+	if cl != nil {
+		e.arbitrate(cl, req, out, tr, snap)
+	}
+	if tr != nil {
+		tr.Decision = *out
+		tr.Decision.Sublayers = append([]SublayerResult(nil), out.Sublayers...)
+	}
+	e.recordEvent(cl, req, out)
+	return nil
+}
+
+// arbitrate is the algorithm of rules A1-A12:
+//
+//	verdict = none, rights = WRITE
+//	for each sublayer, highest weight first (all of them, rule A2):
+//	    for each matching filter, highest weight first (rule A3):
+//	        action = the filter's, or its callout's mapped by A8/A9
+//	        continue -> next filter; permit/block -> the sublayer's result, stop
+//	    if the sublayer decided:
+//	        rights still WRITE (soft or nothing yet) -> take its action, hard or soft (A4-A6)
+//	        hard permit and a callout blocked        -> veto: block (A7)
+//	        otherwise                                -> the hard action stands
+func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *Trace, snap *snapshot) {
+	var (
+		verdict wfp.ActionType // 0: nothing decided yet
+		rights  = callout.RightActionWrite
+		cands   candidates
+	)
+	for _, cs := range cl.sublayers {
+		res := SublayerResult{Sublayer: cs.key, Name: cs.name, Weight: cs.weight}
+		var ts *TraceSublayer
+		if tr != nil {
+			ts = tr.sublayer(cs)
+		}
+		var decider *cfilter
+		var absorb bool
+		if tr != nil {
+			// Tracing visits every filter to say why it did or did not take part.
+			for _, f := range cs.filters {
+				tf := ts.filter(f)
+				if decider != nil {
+					tf.Outcome = fmt.Sprintf("not evaluated: %s already decided this sublayer", quoteName(decider.name))
+					continue
+				}
+				ok, failed := f.matches(req.Values)
+				if !ok {
+					in := valueAt(req.Values, failed.index)
+					tf.Outcome = "not matched: " + whyNot(failed, in)
+					continue
+				}
+				tf.Matched = true
+				a, hard, abs := e.evalFilter(f, req, verdict, rights, tf, snap)
+				if a == wfp.ActionPermit || a == wfp.ActionBlock {
+					decider, res.Action, res.Hard, absorb = f, a, hard, abs
+				}
+			}
+		} else {
+			cands.init(cs, req.Values)
+			for f := cands.next(); f != nil; f = cands.next() {
+				if ok, _ := f.matches(req.Values); !ok {
+					continue
+				}
+				a, hard, abs := e.evalFilter(f, req, verdict, rights, nil, snap)
+				if a == wfp.ActionPermit || a == wfp.ActionBlock {
+					decider, res.Action, res.Hard, absorb = f, a, hard, abs
+					break
+				}
+			}
+		}
+		effect := ""
+		if decider != nil {
+			res.FilterID, res.FilterName = decider.id, decider.name
+			switch {
+			case verdict == 0 || rights&callout.RightActionWrite != 0:
+				verdict = res.Action
+				rights = callout.RightActionWrite
+				if res.Hard {
+					rights = 0
+				}
+				out.FilterID, out.FilterName, out.Absorb = decider.id, decider.name, absorb && res.Action == wfp.ActionBlock
+				effect = "sets the action: " + hardness(res.Action, res.Hard)
+			case verdict == wfp.ActionPermit && res.Action == wfp.ActionBlock && decider.action.IsCallout():
+				verdict, rights, out.Vetoed = wfp.ActionBlock, 0, true
+				out.FilterID, out.FilterName, out.Absorb = decider.id, decider.name, absorb
+				effect = "VETO: a callout blocked over the hard permit (rule A7)"
+			default:
+				effect = "ignored: the action is already hard"
+			}
+		}
+		out.Sublayers = append(out.Sublayers, res)
+		if ts != nil {
+			ts.Result = res
+			ts.Effect = effect
+		}
+	}
+	if verdict != 0 {
+		out.Decided = true
+		out.Action = verdict
+		out.Hard = rights&callout.RightActionWrite == 0
+	}
+}
+
+// evalFilter returns what a matching filter contributes: permit or block with its
+// hardness, or continue / 0 (nothing). Callouts follow rules A8, A9 and D9.
+func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, rights callout.Rights, tf *TraceFilter, snap *snapshot) (wfp.ActionType, bool, bool) {
+	clear := f.flags&wfp.FilterFlagClearActionRight != 0
+	switch f.action {
+	case wfp.ActionBlock:
+		tf.set("block (hard: a static block is hard, rule A5)")
+		return wfp.ActionBlock, true, false
+	case wfp.ActionPermit:
+		if clear {
+			tf.set("permit (hard: clear_action_right, rule A6)")
+		} else {
+			tf.set("permit (soft: a static permit is soft, rule A5)")
+		}
+		return wfp.ActionPermit, clear, false
+	}
+	name := snap.calloutNames[f.callout]
+	code := e.registered(f.callout)
+	if code == nil {
+		// Rule A9: the callout is not registered.
+		switch {
+		case f.action == wfp.ActionCalloutInspection:
+			tf.callout(name, false, "skipped: inspection callout not registered (rule A9)")
+			return 0, false, false
+		case f.flags&wfp.FilterFlagPermitIfCalloutUnregistered != 0:
+			tf.callout(name, false, "permit: callout not registered, permit_if_callout_unregistered (rule A9)")
+			return wfp.ActionPermit, clear, false
+		}
+		tf.callout(name, false, "block (hard): callout not registered (rule A9)")
+		return wfp.ActionBlock, true, false
+	}
+	entry := verdict
+	if entry == 0 {
+		entry = wfp.ActionNone
+	}
+	co := callout.ClassifyOut{Action: entry, Rights: rights}
+	in := callout.IncomingValues{Values: req.Values}
+	if req.Layer.IDKnown {
+		in.LayerID = req.Layer.ID
+	}
+	kf := f.kernel
+	meta := req.Meta
+	if meta == nil {
+		meta = &callout.Metadata{}
+	}
+	panicked := safeClassify(code, &in, meta, req.LayerData, &kf, req.FlowContext, &co)
+	returned := co.Action
+	if panicked != nil {
+		returned = wfp.ActionBlock
+	}
+	mapped := returned
+	switch f.action {
+	case wfp.ActionCalloutTerminating: // anything but permit is block (rule A8)
+		if mapped != wfp.ActionPermit {
+			mapped = wfp.ActionBlock
+		}
+	case wfp.ActionCalloutInspection: // anything is continue (rule A8)
+		mapped = wfp.ActionContinue
+	case wfp.ActionCalloutUnknown: // undocumented values: wfpsim continues
+		if mapped != wfp.ActionPermit && mapped != wfp.ActionBlock {
+			mapped = wfp.ActionContinue
+		}
+	}
+	note := ""
+	switch {
+	case panicked != nil:
+		note = fmt.Sprintf("; the callout panicked (%v), treated as block", panicked)
+	case rights&callout.RightActionWrite == 0 && mapped == wfp.ActionPermit:
+		// Rule A7: without the right a callout may only write block.
+		tf.callout(name, true, fmt.Sprintf("returned %s without the write right: ignored (rule A7)", actionName(returned)))
+		return 0, false, false
+	}
+	if mapped != wfp.ActionPermit && mapped != wfp.ActionBlock {
+		tf.callout(name, true, fmt.Sprintf("returned %s: continue%s", actionName(returned), note))
+		return wfp.ActionContinue, false, false
+	}
+	hard := co.Rights&callout.RightActionWrite == 0 || clear || panicked != nil
+	absorb := co.Flags&callout.FlagAbsorb != 0
+	what := hardness(mapped, hard)
+	if absorb && mapped == wfp.ActionBlock {
+		what += ", absorb"
+	}
+	if returned != mapped {
+		note = fmt.Sprintf(" (returned %s, mapped by rule A8)", actionName(returned)) + note
+	}
+	tf.callout(name, true, what+note)
+	return mapped, hard, absorb
+}
+
+func safeClassify(c callout.Callout, in *callout.IncomingValues, meta *callout.Metadata, layerData any, f *callout.Filter, flowContext uint64, out *callout.ClassifyOut) (p any) {
+	defer func() { p = recover() }()
+	c.Classify(in, meta, layerData, f, flowContext, out)
+	return nil
+}
+
+func hardness(a wfp.ActionType, hard bool) string {
+	if hard {
+		return actionName(a) + " (hard)"
+	}
+	return actionName(a) + " (soft)"
+}
+
+func quoteName(s string) string { return fmt.Sprintf("%q", s) }

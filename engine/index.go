@@ -1,0 +1,268 @@
+package engine
+
+import (
+	"github.com/wfpsim/wfpsim/wfp"
+)
+
+// filterIndex lets classification visit only the filters of a sublayer that can
+// match, instead of every filter. Each filter is filed under one of its condition
+// groups when that group only tests equality:
+//
+//	exact   ports, protocols, exact addresses, app ids: value -> filters
+//	prefix4 IPv4 subnets: (prefix length, masked address) -> filters
+//	rest    everything else, always visited
+//
+// Candidates are visited in the sublayer's weight order by merging the few lists that
+// apply, so arbitration sees them exactly as a full scan would (a test checks it).
+type filterIndex struct {
+	enabled bool
+	exact   []exactIndex
+	prefix4 []prefixIndex
+	rest    []*cfilter
+}
+
+// indexThreshold: below this many filters a sublayer is scanned.
+const indexThreshold = 16
+
+// maxMergeLists bounds the lists merged per sublayer; more and the sublayer is
+// scanned (no allocation either way).
+const maxMergeLists = 12
+
+type numKey struct {
+	t      wfp.DataType
+	hi, lo uint64
+}
+
+type exactIndex struct {
+	field int
+	num   map[numKey][]*cfilter
+	blob  map[string][]*cfilter
+}
+
+type prefixIndex struct {
+	field int
+	lens  []int // prefix lengths present, in no particular order
+	byLen [33]map[uint32][]*cfilter
+}
+
+func keyOf(v wfp.Value) (numKey, []byte, bool) {
+	switch x := v.(type) {
+	case wfp.Uint8:
+		return numKey{t: wfp.TypeUint8, lo: uint64(x)}, nil, true
+	case wfp.Uint16:
+		return numKey{t: wfp.TypeUint16, lo: uint64(x)}, nil, true
+	case wfp.Uint32:
+		return numKey{t: wfp.TypeUint32, lo: uint64(x)}, nil, true
+	case wfp.Uint64:
+		return numKey{t: wfp.TypeUint64, lo: uint64(x)}, nil, true
+	case wfp.ByteArray16:
+		var hi, lo uint64
+		for i := 0; i < 8; i++ {
+			hi = hi<<8 | uint64(x[i])
+			lo = lo<<8 | uint64(x[8+i])
+		}
+		return numKey{t: wfp.TypeByteArray16, hi: hi, lo: lo}, nil, true
+	case wfp.ByteBlob:
+		return numKey{}, x, true
+	}
+	return numKey{}, nil, false
+}
+
+func buildIndex(fs []*cfilter) filterIndex {
+	ix := filterIndex{enabled: len(fs) >= indexThreshold}
+	if !ix.enabled {
+		return ix
+	}
+	exact := map[int]*exactIndex{}
+	prefix := map[int]*prefixIndex{}
+	var exactOrder, prefixOrder []int
+	for _, f := range fs {
+		if g := exactGroup(f); g != nil {
+			ei, ok := exact[g.index]
+			if !ok {
+				ei = &exactIndex{field: g.index, num: map[numKey][]*cfilter{}, blob: map[string][]*cfilter{}}
+				exact[g.index] = ei
+				exactOrder = append(exactOrder, g.index)
+			}
+			for _, c := range g.conds {
+				k, b, _ := keyOf(c.c.Value)
+				if b != nil {
+					ei.blob[string(b)] = appendOnce(ei.blob[string(b)], f)
+				} else {
+					ei.num[k] = appendOnce(ei.num[k], f)
+				}
+			}
+			continue
+		}
+		if g := prefixGroup(f); g != nil {
+			pi, ok := prefix[g.index]
+			if !ok {
+				pi = &prefixIndex{field: g.index}
+				prefix[g.index] = pi
+				prefixOrder = append(prefixOrder, g.index)
+			}
+			for _, c := range g.conds {
+				addr, bits := v4Prefix(c.c.Value)
+				if pi.byLen[bits] == nil {
+					pi.byLen[bits] = map[uint32][]*cfilter{}
+					pi.lens = append(pi.lens, bits)
+				}
+				pi.byLen[bits][addr] = appendOnce(pi.byLen[bits][addr], f)
+			}
+			continue
+		}
+		ix.rest = append(ix.rest, f)
+	}
+	for _, i := range exactOrder {
+		ix.exact = append(ix.exact, *exact[i])
+	}
+	for _, i := range prefixOrder {
+		ix.prefix4 = append(ix.prefix4, *prefix[i])
+	}
+	return ix
+}
+
+func appendOnce(l []*cfilter, f *cfilter) []*cfilter {
+	if len(l) > 0 && l[len(l)-1] == f {
+		return l
+	}
+	return append(l, f)
+}
+
+// exactGroup returns a condition group that tests only equality with keyable values.
+func exactGroup(f *cfilter) *condGroup {
+	for i := range f.groups {
+		g := &f.groups[i]
+		if g.index < 0 {
+			continue
+		}
+		ok := true
+		for _, c := range g.conds {
+			if _, _, keyable := keyOf(c.c.Value); c.c.Match != wfp.MatchEqual || !keyable {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return g
+		}
+	}
+	return nil
+}
+
+// prefixGroup returns a group that tests only IPv4 subnets (or exact IPv4 addresses
+// mixed with subnets).
+func prefixGroup(f *cfilter) *condGroup {
+	for i := range f.groups {
+		g := &f.groups[i]
+		if g.index < 0 {
+			continue
+		}
+		ok := true
+		for _, c := range g.conds {
+			if _, bits := v4Prefix(c.c.Value); c.c.Match != wfp.MatchEqual || bits < 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return g
+		}
+	}
+	return nil
+}
+
+// v4Prefix returns the masked address and prefix length of an IPv4 condition value:
+// a contiguous V4AddrMask, or an exact Uint32 (a /32). bits is -1 otherwise.
+func v4Prefix(v wfp.Value) (uint32, int) {
+	switch x := v.(type) {
+	case wfp.V4AddrMask:
+		bits, ok := maskBits(x.Mask)
+		if !ok {
+			return 0, -1
+		}
+		return x.Addr & x.Mask, bits
+	case wfp.Uint32:
+		return uint32(x), 32
+	}
+	return 0, -1
+}
+
+// candidates visits a sublayer's filters that may match, in weight order.
+type candidates struct {
+	lists [maxMergeLists][]*cfilter
+	n     int
+	last  int
+}
+
+func (c *candidates) add(l []*cfilter) bool {
+	if len(l) == 0 {
+		return true
+	}
+	if c.n == maxMergeLists {
+		return false
+	}
+	c.lists[c.n] = l
+	c.n++
+	return true
+}
+
+// init fills the lists for one classification; it falls back to every filter when
+// the index is off or too many lists apply.
+func (c *candidates) init(cs *compiledSublayer, values []wfp.Value) {
+	c.n, c.last = 0, -1
+	ix := &cs.index
+	if !ix.enabled {
+		c.add(cs.filters)
+		return
+	}
+	ok := c.add(ix.rest)
+	for i := range ix.exact {
+		e := &ix.exact[i]
+		k, b, keyable := keyOf(valueAt(values, e.field))
+		if !keyable {
+			continue
+		}
+		if b != nil {
+			ok = ok && c.add(e.blob[string(b)])
+		} else {
+			ok = ok && c.add(e.num[k])
+		}
+	}
+	for i := range ix.prefix4 {
+		p := &ix.prefix4[i]
+		a, isV4 := valueAt(values, p.field).(wfp.Uint32)
+		if !isV4 {
+			continue
+		}
+		for _, bits := range p.lens {
+			ok = ok && c.add(p.byLen[bits][uint32(a)&wfp.V4Mask(bits)])
+		}
+	}
+	if !ok {
+		c.n, c.last = 0, -1
+		c.add(cs.filters)
+	}
+}
+
+// next returns the candidate of lowest rank (highest weight), or nil at the end.
+func (c *candidates) next() *cfilter {
+	for {
+		best := -1
+		for i := 0; i < c.n; i++ {
+			if len(c.lists[i]) > 0 && (best < 0 || c.lists[i][0].rank < c.lists[best][0].rank) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return nil
+		}
+		f := c.lists[best][0]
+		c.lists[best] = c.lists[best][1:]
+		if f.rank == c.last {
+			continue // a filter reached through two of its subnets
+		}
+		c.last = f.rank
+		return f
+	}
+}

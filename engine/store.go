@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"github.com/wfpsim/wfpsim/layers"
+	"github.com/wfpsim/wfpsim/wfp"
+)
+
+// lifetime is how long an object lives (rule E3).
+type lifetime uint8
+
+const (
+	lifeDynamic lifetime = iota + 1
+	lifeStatic
+	lifePersistent
+	lifeBuiltin
+)
+
+func (l lifetime) String() string {
+	switch l {
+	case lifeDynamic:
+		return "dynamic"
+	case lifeStatic:
+		return "static"
+	case lifePersistent:
+		return "persistent"
+	case lifeBuiltin:
+		return "built-in"
+	}
+	return "unknown"
+}
+
+// meta is what the store knows about any object besides its spec.
+type meta struct {
+	life  lifetime
+	owner uint64 // session id for dynamic objects
+	seq   uint64 // insertion order
+}
+
+type providerObj struct {
+	p wfp.Provider
+	meta
+}
+
+type sublayerObj struct {
+	s wfp.Sublayer
+	meta
+}
+
+type calloutObj struct {
+	c     wfp.Callout
+	layer *layers.Layer
+	meta
+}
+
+type filterObj struct {
+	f     wfp.Filter
+	layer *layers.Layer
+	// kernelContext is FWPS_FILTER0.context as the callout's notifyFn set it.
+	kernelContext uint64
+	meta
+}
+
+// store is the BFE's object store. It is changed only by the session holding the
+// transaction lock, which records an undo step for every change.
+type store struct {
+	providers    map[wfp.ProviderKey]*providerObj
+	sublayers    map[wfp.SublayerKey]*sublayerObj
+	callouts     map[wfp.CalloutKey]*calloutObj
+	calloutsByID map[wfp.CalloutID]*calloutObj
+	filters      map[wfp.FilterKey]*filterObj
+	filtersByID  map[wfp.FilterID]*filterObj
+
+	nextFilterID  wfp.FilterID
+	nextCalloutID wfp.CalloutID
+	seq           uint64
+
+	// dirty holds the layers whose compiled classifier is stale; allDirty marks every
+	// layer (a sublayer changed).
+	dirty    map[wfp.LayerKey]bool
+	allDirty bool
+}
+
+func newStore() *store {
+	st := &store{
+		providers:     map[wfp.ProviderKey]*providerObj{},
+		sublayers:     map[wfp.SublayerKey]*sublayerObj{},
+		callouts:      map[wfp.CalloutKey]*calloutObj{},
+		calloutsByID:  map[wfp.CalloutID]*calloutObj{},
+		filters:       map[wfp.FilterKey]*filterObj{},
+		filtersByID:   map[wfp.FilterID]*filterObj{},
+		nextFilterID:  1,
+		nextCalloutID: 1,
+		dirty:         map[wfp.LayerKey]bool{},
+	}
+	for _, p := range layers.Providers() {
+		st.providers[p.Key] = &providerObj{
+			p:    wfp.Provider{Key: p.Key, DisplayData: wfp.DisplayData{Name: p.Name}},
+			meta: meta{life: lifeBuiltin},
+		}
+	}
+	for _, s := range layers.Sublayers() {
+		st.sublayers[s.Key] = &sublayerObj{
+			s:    wfp.Sublayer{Key: s.Key, DisplayData: wfp.DisplayData{Name: s.Name}, Weight: builtinSublayerWeight(s)},
+			meta: meta{life: lifeBuiltin},
+		}
+	}
+	return st
+}
+
+// undoLog records how to revert each change of a transaction, newest last.
+type undoLog []func()
+
+func (u *undoLog) push(f func()) { *u = append(*u, f) }
+
+// rollback reverts every change, newest first.
+func (u *undoLog) rollback() {
+	for i := len(*u) - 1; i >= 0; i-- {
+		(*u)[i]()
+	}
+	*u = nil
+}
