@@ -99,6 +99,9 @@ func newStore() *store {
 		}
 	}
 	for _, s := range layers.Sublayers() {
+		if _, dup := st.sublayers[s.Key]; dup {
+			continue // EDGE_TRAVERSAL is an alias of TEREDO's key; the first name stands
+		}
 		st.sublayers[s.Key] = &sublayerObj{
 			s:    wfp.Sublayer{Key: s.Key, DisplayData: wfp.DisplayData{Name: s.Name}, Weight: builtinSublayerWeight(s)},
 			meta: meta{life: lifeBuiltin},

@@ -223,6 +223,10 @@ func TestLayerConditionsMatchTable(t *testing.T) {
 
 func TestSublayersAndObjectsMatchTable(t *testing.T) {
 	rows := readTSV(t, "sublayers.tsv")
+	observed := map[string]string{}
+	for _, r := range readTSV(t, "sublayer_weights_observed.tsv") {
+		observed[r["name"]] = r["weight"]
+	}
 	subs := layers.Sublayers()
 	require.Len(t, subs, len(rows))
 	for i, r := range rows {
@@ -230,8 +234,14 @@ func TestSublayersAndObjectsMatchTable(t *testing.T) {
 		t.Run(r["name"], func(t *testing.T) {
 			assert.Equal(t, r["name"], s.Name)
 			assert.Equal(t, r["guid"], s.Key.String())
-			assert.False(t, s.WeightKnown)
-			assert.Equal(t, r["weight"], s.WeightNote)
+			if w, ok := observed[r["name"]]; ok {
+				assert.True(t, s.WeightKnown)
+				assert.Equal(t, w, strconv.Itoa(int(s.Weight)))
+				assert.Contains(t, s.WeightNote, "observed in real dumps")
+			} else {
+				assert.False(t, s.WeightKnown)
+				assert.Equal(t, r["weight"], s.WeightNote)
+			}
 			got, ok := layers.SublayerByName(s.ShortName)
 			require.True(t, ok)
 			assert.Same(t, s, got)
@@ -427,7 +437,10 @@ func TestUnknowns(t *testing.T) {
 	assert.Equal(t, layers.ModeUnknown, layers.ALEAcceptRedirectV4.Mode)
 	assert.Contains(t, layers.IPsecV4.IDNote, "shift")
 	assert.False(t, layers.ConditionScopeID.KeyKnown)
-	assert.False(t, layers.SublayerUniversal.WeightKnown)
+	// Rule E10: no weight is documented; the catalogue carries the weight real machines report.
+	assert.True(t, layers.SublayerUniversal.WeightKnown)
+	assert.Equal(t, uint16(0x8000), layers.SublayerUniversal.Weight)
+	assert.False(t, layers.SublayerEdgeTraversal.WeightKnown, "never seen in a dump")
 	assert.Equal(t, []wfp.DataType{wfp.TypeUint32}, layers.ConditionALEPromiscuousMode.Types)
 }
 

@@ -294,6 +294,8 @@ func typeList(ts []wfp.DataType) string {
 type object struct {
 	kind, name, short, goName, key, source string
 	weightNote, purpose                    string
+	weight                                 uint16
+	weightKnown                            bool
 }
 
 type constant struct {
@@ -332,6 +334,14 @@ func load(dir string) (*model, error) {
 	st, err := readTable(dir, "sublayers.tsv", "name", "guid", "weight", "purpose", "source")
 	if err != nil {
 		return nil, err
+	}
+	ot, err := readTable(dir, "sublayer_weights_observed.tsv", "name", "weight", "seen_in")
+	if err != nil {
+		return nil, err
+	}
+	observed := map[string][]string{}
+	for _, r := range ot.rows {
+		observed[ot.get(r, "name")] = r
 	}
 	bt, err := readTable(dir, "builtin_objects.tsv", "kind", "name", "guid", "source")
 	if err != nil {
@@ -558,10 +568,24 @@ func load(dir string) (*model, error) {
 		if !strings.HasPrefix(o.weightNote, "unknown") {
 			return nil, fmt.Errorf("sublayers.tsv %s: a weight %q: teach the generator to carry it", o.name, o.weightNote)
 		}
+		// No weight is documented (rule E10); sublayer_weights_observed.tsv carries
+		// the weights real machines report in netsh dumps.
+		if r, ok := observed[o.name]; ok {
+			w, err := strconv.ParseUint(ot.get(r, "weight"), 10, 16)
+			if err != nil {
+				return nil, fmt.Errorf("sublayer_weights_observed.tsv %s: bad weight: %v", o.name, err)
+			}
+			o.weight, o.weightKnown = uint16(w), true
+			o.weightNote = "undocumented (rule E10); observed in real dumps: " + ot.get(r, "seen_in")
+			delete(observed, o.name)
+		}
 		if err := claim(o.goName, o.name); err != nil {
 			return nil, err
 		}
 		m.sublayers = append(m.sublayers, o)
+	}
+	for name := range observed {
+		return nil, fmt.Errorf("sublayer_weights_observed.tsv %s: no such sublayer in sublayers.tsv", name)
 	}
 	prefixes := map[string]string{
 		"FWPM_PROVIDER":         "Provider",
@@ -782,11 +806,11 @@ func generate(dir string) ([]byte, error) {
 	p("}\n\n")
 
 	// Sublayers.
-	p("// Built-in sublayers (sublayers.tsv); no weight is documented.\nvar (\n")
+	p("// Built-in sublayers (sublayers.tsv). No weight is documented; the weights are those\n// real machines report (sublayer_weights_observed.tsv).\nvar (\n")
 	for _, s := range m.sublayers {
 		p("\t// %s is %s: %s\n", s.goName, s.name, s.purpose)
-		p("\t%s = &Sublayer{Key: sk(%q), Name: %q, ShortName: %q, WeightNote: %q, Purpose: %q, Source: %q}\n",
-			s.goName, s.key, s.name, s.short, s.weightNote, s.purpose, s.source)
+		p("\t%s = &Sublayer{Key: sk(%q), Name: %q, ShortName: %q, Weight: %d, WeightKnown: %t, WeightNote: %q, Purpose: %q, Source: %q}\n",
+			s.goName, s.key, s.name, s.short, s.weight, s.weightKnown, s.weightNote, s.purpose, s.source)
 	}
 	p(")\n\nvar sublayerTable = []*Sublayer{\n")
 	for _, s := range m.sublayers {
