@@ -60,6 +60,13 @@ func (m mapNode) str(k, v string) {
 	}
 }
 
+// text adds a value that is always a string, even when it looks like a number.
+func (m mapNode) text(k, v string) {
+	if v != "" {
+		m.add(k, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v})
+	}
+}
+
 func (m mapNode) list(k string, vs []string) {
 	if len(vs) == 0 {
 		return
@@ -96,13 +103,13 @@ func (d *Document) node() *yaml.Node {
 		s := seq()
 		for _, p := range d.Providers {
 			m := newMap()
-			m.str("name", p.Name)
-			m.str("display_name", p.DisplayName)
+			m.text("name", p.Name)
+			m.text("display_name", p.DisplayName)
 			m.str("key", p.Key)
-			m.str("description", p.Description)
-			m.str("service_name", p.ServiceName)
+			m.text("description", p.Description)
+			m.text("service_name", p.ServiceName)
 			m.list("flags", p.Flags)
-			m.str("data", p.Data)
+			m.text("data", p.Data)
 			s.Content = append(s.Content, m.n)
 		}
 		root.add("providers", s)
@@ -111,14 +118,14 @@ func (d *Document) node() *yaml.Node {
 		s := seq()
 		for _, x := range d.Sublayers {
 			m := newMap()
-			m.str("name", x.Name)
-			m.str("display_name", x.DisplayName)
+			m.text("name", x.Name)
+			m.text("display_name", x.DisplayName)
 			m.str("key", x.Key)
-			m.str("description", x.Description)
+			m.text("description", x.Description)
 			m.str("provider", x.Provider)
 			m.str("weight", x.Weight)
 			m.list("flags", x.Flags)
-			m.str("data", x.Data)
+			m.text("data", x.Data)
 			s.Content = append(s.Content, m.n)
 		}
 		root.add("sublayers", s)
@@ -127,14 +134,14 @@ func (d *Document) node() *yaml.Node {
 		s := seq()
 		for _, x := range d.Callouts {
 			m := newMap()
-			m.str("name", x.Name)
-			m.str("display_name", x.DisplayName)
+			m.text("name", x.Name)
+			m.text("display_name", x.DisplayName)
 			m.str("key", x.Key)
-			m.str("description", x.Description)
+			m.text("description", x.Description)
 			m.str("provider", x.Provider)
 			m.str("layer", x.Layer)
 			m.list("flags", x.Flags)
-			m.str("data", x.Data)
+			m.text("data", x.Data)
 			s.Content = append(s.Content, m.n)
 		}
 		root.add("callouts", s)
@@ -143,10 +150,10 @@ func (d *Document) node() *yaml.Node {
 		s := seq()
 		for _, f := range d.Filters {
 			m := newMap()
-			m.str("name", f.Name)
-			m.str("display_name", f.DisplayName)
+			m.text("name", f.Name)
+			m.text("display_name", f.DisplayName)
 			m.str("key", f.Key)
-			m.str("description", f.Description)
+			m.text("description", f.Description)
 			m.str("layer", f.Layer)
 			m.str("sublayer", f.Sublayer)
 			m.str("provider", f.Provider)
