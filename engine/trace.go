@@ -24,6 +24,8 @@ type Trace struct {
 type TraceValue struct {
 	Field string // short condition name, "IP_REMOTE_PORT"
 	Value wfp.Value
+	// Text is the value as a reader expects it: "10.0.0.5", "tcp", "is_loopback".
+	Text string
 }
 
 // TraceSublayer is one sublayer's evaluation.
@@ -68,7 +70,7 @@ func (t *Trace) begin(req *Request, snap *snapshot) {
 		if f.Condition != nil {
 			name = f.Condition.ShortName
 		}
-		t.Values = append(t.Values, TraceValue{Field: strings.TrimPrefix(name, "FWPM_CONDITION_"), Value: v})
+		t.Values = append(t.Values, TraceValue{Field: strings.TrimPrefix(name, "FWPM_CONDITION_"), Value: v, Text: display(f.Condition, v)})
 	}
 }
 
@@ -101,11 +103,12 @@ func (tf *TraceFilter) callout(name string, registered bool, result string) {
 
 // whyNot explains why a condition group did not match the incoming value.
 func whyNot(g *condGroup, in wfp.Value) string {
+	cond, _ := layers.ConditionByKey(g.field)
 	var want []string
 	for _, c := range g.conds {
-		want = append(want, c.c.Match.ShortName()+" "+c.c.Value.String())
+		want = append(want, c.c.Match.ShortName()+" "+display(cond, c.c.Value))
 	}
-	have := in.String()
+	have := display(cond, in)
 	if _, empty := in.(wfp.Empty); empty {
 		have = "empty"
 	}
@@ -121,7 +124,7 @@ func (t *Trace) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "layer %s\n", t.Layer.Name)
 	for _, v := range t.Values {
-		fmt.Fprintf(&b, "  in %s = %s\n", v.Field, v.Value)
+		fmt.Fprintf(&b, "  in %s = %s\n", v.Field, v.Text)
 	}
 	if len(t.Sublayers) == 0 {
 		b.WriteString("  no filters at this layer\n")
@@ -155,4 +158,61 @@ func (t *Trace) String() string {
 	var b strings.Builder
 	_, _ = t.WriteTo(&b)
 	return b.String()
+}
+
+// protocolNames are the IANA numbers traces name.
+var protocolNames = map[uint64]string{1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 41: "ipv6", 47: "gre", 50: "esp", 51: "ah", 58: "icmpv6", 132: "sctp"}
+
+// display formats a value of a field the way a reader expects it: IPv4 addresses
+// dotted, protocols and flags by name, interface LUIDs in hex.
+func display(cond *layers.Condition, v wfp.Value) string {
+	if cond == nil {
+		return v.String()
+	}
+	name := cond.Canonical().ShortName
+	switch x := v.(type) {
+	case wfp.Uint32:
+		switch {
+		case isAddressCondition(name):
+			return wfp.V4ToAddr(uint32(x)).String()
+		case name == "FLAGS":
+			return flagNames(uint64(x), "FWP_CONDITION_FLAG", "FWP_CONDITION_FLAG_")
+		case name == "DIRECTION":
+			return wfp.Direction(x).String()
+		}
+	case wfp.Uint8:
+		if name == "IP_PROTOCOL" || name == "EMBEDDED_PROTOCOL" {
+			if p, ok := protocolNames[uint64(x)]; ok {
+				return p
+			}
+		}
+	case wfp.Uint64:
+		if strings.Contains(name, "INTERFACE") && !strings.HasSuffix(name, "INDEX") && !strings.HasSuffix(name, "TYPE") {
+			return fmt.Sprintf("0x%016x", uint64(x))
+		}
+	case wfp.Range:
+		return display(cond, x.Low) + "-" + display(cond, x.High)
+	}
+	return v.String()
+}
+
+func isAddressCondition(short string) bool {
+	return strings.Contains(short, "ADDRESS") && !strings.Contains(short, "MAC") && !strings.HasSuffix(short, "_TYPE")
+}
+
+func flagNames(v uint64, group, prefix string) string {
+	if v == 0 {
+		return "0"
+	}
+	var parts []string
+	for _, c := range layers.ConstantsInGroup(group) {
+		if c.Value != 0 && v&c.Value == c.Value {
+			parts = append(parts, strings.ToLower(strings.TrimPrefix(c.Name, prefix)))
+			v &^= c.Value
+		}
+	}
+	if v != 0 {
+		parts = append(parts, fmt.Sprintf("0x%x", v))
+	}
+	return strings.Join(parts, "|")
 }

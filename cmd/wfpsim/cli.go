@@ -34,6 +34,8 @@ func commands() []*command {
 		layersCommand(),
 		fieldsCommand(),
 		conditionsCommand(),
+		checkCommand(),
+		explainCommand(),
 	}
 }
 
@@ -109,7 +111,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "wfpsim: %v\n", err)
 			return exitUsage
 		}
-		fmt.Fprintf(stderr, "wfpsim: %v\n", err)
+		if !errors.Is(err, errReported) {
+			fmt.Fprintf(stderr, "wfpsim: %v\n", err)
+		}
 		return exitFailure
 	}
 	return exitOK
