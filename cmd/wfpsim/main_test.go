@@ -23,6 +23,8 @@ func runCLI(args ...string) (stdout, stderr string, code int) {
 	return o.String(), e.String(), code
 }
 
+const killSwitch = "../../testdata/policies/kill-switch.yaml"
+
 func TestGolden(t *testing.T) {
 	tests := []struct {
 		golden string
@@ -44,6 +46,13 @@ func TestGolden(t *testing.T) {
 		{"help", []string{"--help"}},
 		{"help_fields", []string{"help", "fields"}},
 		{"layers_h", []string{"layers", "-h"}},
+		{"check_ok", []string{"check", "--policy", killSwitch}},
+		{"explain_block", []string{"explain", "--policy", killSwitch, "--layer", "ALE_AUTH_CONNECT_V4",
+			"--set", "IP_REMOTE_ADDRESS=93.184.216.34", "--set", "IP_REMOTE_PORT=443", "--set", "IP_PROTOCOL=tcp"}},
+		{"explain_permit_json", []string{"explain", "--policy", killSwitch, "--layer", "ALE_AUTH_CONNECT_V4",
+			"--set", "IP_REMOTE_ADDRESS=192.168.1.20", "--set", "IP_REMOTE_PORT=445", "--format", "json"}},
+		{"explain_empty_layer", []string{"explain", "--policy", killSwitch, "--layer", "INBOUND_TRANSPORT_V6"}},
+		{"help_explain", []string{"help", "explain"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -155,4 +164,46 @@ func mustLayer(t *testing.T, name string) *layers.Layer {
 	l, err := findLayer(name)
 	require.NoError(t, err)
 	return l
+}
+
+func TestCheckReportsEveryError(t *testing.T) {
+	out, errOut, code := runCLI("check", "--policy", "testdata/bad-policy.yaml")
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out)
+	for _, want := range []string{
+		"testdata/bad-policy.yaml:11:", "filters[0].conditions[0].value", "FWP_E_TYPE_MISMATCH",
+		"testdata/bad-policy.yaml:13:", "ALE_AUTH_CONNECT_V4", "FWP_E_LAYER_NOT_FOUND",
+		"testdata/bad-policy.yaml:17:", "FWP_E_INVALID_WEIGHT",
+		"filters[3].conditions[0]", "FWP_E_MATCH_TYPE_MISMATCH",
+		"4 error(s)",
+	} {
+		assert.Contains(t, errOut, want)
+	}
+}
+
+func TestExplainBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no policy", []string{"explain", "--layer", "ALE_AUTH_CONNECT_V4"}, 2, "explain needs --policy FILE"},
+		{"unknown layer", []string{"explain", "--policy", killSwitch, "--layer", "ALE_AUTH_CONECT_V4"}, 2, `did you mean ALE_AUTH_CONNECT_V4`},
+		{"unknown field", []string{"explain", "--policy", killSwitch, "--layer", "ALE_AUTH_CONNECT_V4", "--set", "IP_REMOTE_PROT=1"}, 2, "did you mean"},
+		{"field not at layer", []string{"explain", "--policy", killSwitch, "--layer", "INBOUND_IPPACKET_V4", "--set", "ALE_APP_ID=x"}, 2, "has no field ALE_APP_ID"},
+		{"bad value", []string{"explain", "--policy", killSwitch, "--layer", "ALE_AUTH_CONNECT_V4", "--set", "IP_REMOTE_PORT=http"}, 2, "FWP_UINT16"},
+		{"bad set syntax", []string{"explain", "--policy", killSwitch, "--layer", "ALE_AUTH_CONNECT_V4", "--set", "IP_REMOTE_PORT"}, 2, "want FIELD=VALUE"},
+		{"unknown callout", []string{"explain", "--policy", killSwitch, "--layer", "ALE_AUTH_CONNECT_V4", "--callout", "ids=permit"}, 2, `no callout "ids"`},
+		{"bad format", []string{"explain", "--policy", killSwitch, "--layer", "ALE_AUTH_CONNECT_V4", "--format", "xml"}, 2, "want text or json"},
+		{"missing file", []string{"explain", "--policy", "nope.yaml", "--layer", "ALE_AUTH_CONNECT_V4"}, 1, "nope.yaml"},
+		{"bad policy", []string{"explain", "--policy", "testdata/bad-policy.yaml", "--layer", "ALE_AUTH_CONNECT_V4"}, 1, "FWP_E_TYPE_MISMATCH"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := runCLI(tt.args...)
+			assert.Equal(t, tt.code, code, errOut)
+			assert.Contains(t, errOut, tt.want)
+		})
+	}
 }
