@@ -110,7 +110,7 @@ func (r *recorder) AddCallout(c wfp.Callout) (wfp.CalloutID, error) {
 	r.cur().callouts = append(r.cur().callouts, c)
 	return c.ID, nil
 }
-func (r *recorder) DeleteCallout(wfp.CalloutKey) error     { return wfp.ErrNotSupported }
+func (r *recorder) DeleteCallout(wfp.CalloutKey) error    { return wfp.ErrNotSupported }
 func (r *recorder) DeleteCalloutByID(wfp.CalloutID) error { return wfp.ErrNotSupported }
 func (r *recorder) Callout(wfp.CalloutKey) (wfp.Callout, error) {
 	return wfp.Callout{}, wfp.ErrCalloutNotFound
@@ -126,7 +126,7 @@ func (r *recorder) AddFilter(f wfp.Filter) (wfp.FilterID, error) {
 	r.cur().filters = append(r.cur().filters, f)
 	return f.ID, nil
 }
-func (r *recorder) DeleteFilter(wfp.FilterKey) error     { return wfp.ErrNotSupported }
+func (r *recorder) DeleteFilter(wfp.FilterKey) error    { return wfp.ErrNotSupported }
 func (r *recorder) DeleteFilterByID(wfp.FilterID) error { return wfp.ErrNotSupported }
 func (r *recorder) Filter(wfp.FilterKey) (wfp.Filter, error) {
 	return wfp.Filter{}, wfp.ErrFilterNotFound

@@ -2,9 +2,11 @@ package policy
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // FuzzParse feeds arbitrary bytes to the parser and resolver: they must never panic,
@@ -20,6 +22,10 @@ func FuzzParse(f *testing.F) {
 	f.Add("x.json", []byte("\t{\"version\": 1, \"filters\": [{\"name\": \"a\"}]}"))
 	f.Add("x.yaml", []byte("a: &a [*a]\n"))
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		if os.Getenv("FUZZ_DEADLINE") != "" {
+			tm := time.AfterFunc(3*time.Second, func() { panic(fmt.Sprintf("slow input %q %q", name, data)) })
+			defer tm.Stop()
+		}
 		_ = Check(name, data)
 		doc, err := Parse(name, data)
 		if err != nil {

@@ -131,7 +131,9 @@ filters:
 
 // value types one condition at a time.
 func TestValueTyping(t *testing.T) {
-	v4 := func(a, b, c, d byte) wfp.Uint32 { return wfp.Uint32(uint32(a)<<24 | uint32(b)<<16 | uint32(c)<<8 | uint32(d)) }
+	v4 := func(a, b, c, d byte) wfp.Uint32 {
+		return wfp.Uint32(uint32(a)<<24 | uint32(b)<<16 | uint32(c)<<8 | uint32(d))
+	}
 	tests := []struct {
 		name, layer, field, match, value string
 		want                             wfp.Value
