@@ -248,17 +248,21 @@ func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, ri
 			mapped = wfp.ActionContinue
 		}
 	}
+	said := "returned " + actionName(returned)
+	if panicked == nil && returned == entry {
+		said = "left the action as it found it (" + actionName(returned) + ")"
+	}
 	note := ""
 	switch {
 	case panicked != nil:
-		note = fmt.Sprintf("; the callout panicked (%v), treated as block", panicked)
+		said = fmt.Sprintf("panicked (%v): a callout fault, treated as block", panicked)
 	case rights&callout.RightActionWrite == 0 && mapped == wfp.ActionPermit:
 		// Rule A7: without the right a callout may only write block.
-		tf.callout(name, true, fmt.Sprintf("returned %s without the write right: ignored (rule A7)", actionName(returned)))
+		tf.callout(name, true, said+" without the write right: ignored (rule A7)")
 		return 0, false, false
 	}
 	if mapped != wfp.ActionPermit && mapped != wfp.ActionBlock {
-		tf.callout(name, true, fmt.Sprintf("returned %s: continue%s", actionName(returned), note))
+		tf.callout(name, true, said+": continue")
 		return wfp.ActionContinue, false, false
 	}
 	hard := co.Rights&callout.RightActionWrite == 0 || clear || panicked != nil
@@ -267,9 +271,10 @@ func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, ri
 	if absorb && mapped == wfp.ActionBlock {
 		what += ", absorb"
 	}
-	if returned != mapped {
-		note = fmt.Sprintf(" (returned %s, mapped by rule A8)", actionName(returned)) + note
+	if returned != mapped && panicked == nil {
+		note = " (mapped by rule A8)"
 	}
+	what = said + ": " + what
 	tf.callout(name, true, what+note)
 	return mapped, hard, absorb
 }

@@ -110,7 +110,7 @@ func runScenario(t *testing.T, file string, sections map[string]string) string {
 		b.WriteString(tr.String())
 	}
 	events, dropped := e.NetEvents()
-	fmt.Fprintf(&b, "net events (%d dropped)\n", dropped)
+	fmt.Fprintf(&b, "net events (%d dropped; each classification above ran twice, traced and untraced)\n", dropped)
 	for _, ev := range events {
 		fmt.Fprintf(&b, "  %s filter #%d layer %d vetoed=%t\n", ev.Type, ev.FilterID, ev.LayerID, ev.Vetoed)
 	}
@@ -119,7 +119,7 @@ func runScenario(t *testing.T, file string, sections map[string]string) string {
 		names = append(names, n)
 	}
 	for _, n := range sortedStrings(names) {
-		fmt.Fprintf(&b, "callout %s invoked %d times (with tracing; as often again without)\n", n, invocations[n]/2)
+		fmt.Fprintf(&b, "callout %s invoked %d time(s) (traced; as often again untraced)\n", n, invocations[n]/2)
 	}
 	return b.String()
 }
