@@ -80,12 +80,142 @@ type IncomingValues struct {
 	Values  []wfp.Value
 }
 
-// Metadata is FWPS_INCOMING_METADATA_VALUES0; fields the classification does not know
-// are zero. The stack fills more of it.
+// Metadata is FWPS_INCOMING_METADATA_VALUES0: what the stack knows besides the
+// incoming values. Fields is the FWPS_METADATA_FIELD_* bit mask of the members that are
+// valid at this classification; layer_metadata.tsv lists which may be at each layer.
 type Metadata struct {
-	FlowHandle  uint64
-	ProcessID   uint64
-	ProcessPath string
+	Fields                    MetadataFields
+	FlowHandle                uint64 // FWPS_METADATA_FIELD_FLOW_HANDLE: the flow id for flow contexts
+	ProcessID                 uint64
+	ProcessPath               string // the NT device path of the process image
+	IPHeaderSize              uint32
+	TransportHeaderSize       uint32
+	SourceInterfaceIndex      uint32
+	DestinationInterfaceIndex uint32
+	PacketDirection           wfp.Direction // FWPS_METADATA_FIELD_PACKET_DIRECTION
+	// DiscardReason is set at discard layers (rule C20).
+	DiscardReason DiscardReason
+	// TransportEndpointHandle matches ENDPOINT_CLOSURE with RESOURCE_RELEASE (rule C8).
+	TransportEndpointHandle uint64
+	ICMPIDAndSequence       uint32
+	FrameLength             uint32
+	// InjectedBy is the injection handle of the callout that injected this packet, 0
+	// when it was not injected (FwpsQueryPacketInjectionState0): a callout skips its
+	// own packets.
+	InjectedBy uint64
+	// Kernel gives the callout the FwpsXxx functions of the engine that called it:
+	// flow contexts and injection. It is nil outside a stack (engine.Classify alone).
+	Kernel Kernel
+}
+
+// MetadataFields is the FWPS_METADATA_FIELD_* mask.
+type MetadataFields uint32
+
+const (
+	MetaDiscardReason           MetadataFields = 0x1
+	MetaFlowHandle              MetadataFields = 0x2
+	MetaIPHeaderSize            MetadataFields = 0x4
+	MetaProcessPath             MetadataFields = 0x8
+	MetaToken                   MetadataFields = 0x10
+	MetaProcessID               MetadataFields = 0x20
+	MetaSourceInterfaceIndex    MetadataFields = 0x100
+	MetaDestinationInterfaceIdx MetadataFields = 0x200
+	MetaTransportHeaderSize     MetadataFields = 0x400
+	MetaTransportEndpointHandle MetadataFields = 0x8000
+	MetaPacketDirection         MetadataFields = 0x40000
+	MetaFrameLength             MetadataFields = 0x2000000
+	MetaICMPIDAndSequence       MetadataFields = 0x8000000
+)
+
+// Has reports whether the metadata member f is valid.
+func (m *Metadata) Has(f MetadataFields) bool { return m != nil && m.Fields&f != 0 }
+
+// DiscardReason is FWPS_DISCARD_METADATA0 (rule C20).
+type DiscardReason struct {
+	Module   DiscardModule
+	Reason   uint32
+	FilterID wfp.FilterID
+}
+
+// DiscardModule is FWPS_DISCARD_MODULE0.
+type DiscardModule uint32
+
+const (
+	DiscardModuleNetwork   DiscardModule = 0
+	DiscardModuleTransport DiscardModule = 1
+	DiscardModuleGeneral   DiscardModule = 2
+)
+
+// General discard reasons (FWPS_GENERAL_DISCARD_REASON).
+const (
+	GeneralDiscardReasonFirewallPolicy = 0
+	GeneralDiscardReasonIPsec          = 1
+)
+
+// PacketData is the layer data at packet layers: the NET_BUFFER_LIST's bytes, and
+// where its data offset points at this layer (data_offsets.tsv): at the network
+// layers inbound, the transport header; at the transport layers inbound, the payload;
+// outbound, the start of what the layer sends.
+type PacketData struct {
+	Bytes  []byte
+	Offset int
+}
+
+// Data returns the bytes from the data offset on.
+func (p *PacketData) Data() []byte {
+	if p == nil || p.Offset > len(p.Bytes) {
+		return nil
+	}
+	return p.Bytes[p.Offset:]
+}
+
+// Kernel is what a callout may call back into during classify: the FwpsFlow*Context0
+// and FwpsInject*0 functions. The simulated stack implements it.
+type Kernel interface {
+	// FlowAssociateContext is FwpsFlowAssociateContext0 (rule D4): at most one
+	// context per callout per flow; the callout must have a FlowDelete to hear the end.
+	FlowAssociateContext(flowID uint64, layerID wfp.LayerID, calloutID wfp.CalloutID, context uint64) error
+	// FlowRemoveContext is FwpsFlowRemoveContext0; FlowDelete is then not called.
+	FlowRemoveContext(flowID uint64, layerID wfp.LayerID, calloutID wfp.CalloutID) error
+	// Inject re-enters a (possibly modified) packet into the stack (FwpsInject*).
+	Inject(req InjectRequest) error
+}
+
+// InjectKind says where an injected packet enters the stack.
+type InjectKind uint8
+
+const (
+	InjectTransportSend    InjectKind = iota + 1 // FwpsInjectTransportSendAsync0
+	InjectTransportReceive                       // FwpsInjectTransportReceiveAsync0
+	InjectNetworkSend                            // FwpsInjectNetworkSendAsync0
+	InjectNetworkReceive                         // FwpsInjectNetworkReceiveAsync0
+)
+
+func (k InjectKind) String() string {
+	switch k {
+	case InjectTransportSend:
+		return "transport-send"
+	case InjectTransportReceive:
+		return "transport-receive"
+	case InjectNetworkSend:
+		return "network-send"
+	case InjectNetworkReceive:
+		return "network-receive"
+	}
+	return fmt.Sprintf("InjectKind(%d)", uint8(k))
+}
+
+// InjectRequest describes one injection. Packet is the whole IP packet (network
+// injection) or the transport payload with its header (transport injection).
+type InjectRequest struct {
+	Kind      InjectKind
+	Packet    []byte
+	FlowID    uint64
+	Interface uint32
+	// Handle identifies the injector, so it can recognise its own packets
+	// (FwpsQueryPacketInjectionState0); the stack passes it back in
+	// InjectionState at every layer the packet reaches.
+	Handle uint64
 }
 
 // NotifyType is FWPS_CALLOUT_NOTIFY_TYPE (rule D7).
@@ -148,4 +278,49 @@ func Static(action wfp.ActionType, hard bool) Callout {
 			out.Rights &^= RightActionWrite
 		}
 	})
+}
+
+// StreamAction is FWPS_STREAM_ACTION_TYPE (rule D5).
+type StreamAction uint32
+
+const (
+	StreamActionNone            StreamAction = 0
+	StreamActionNeedMoreData    StreamAction = 1
+	StreamActionDropConnection  StreamAction = 2
+	StreamActionDefer           StreamAction = 3
+	StreamActionAllowConnection StreamAction = 4
+)
+
+// StreamFlags are FWPS_STREAM_DATA0.flags. Their numeric values are not published
+// (constants.tsv); wfpsim numbers them itself.
+type StreamFlags uint32
+
+const (
+	StreamFlagReceive StreamFlags = 1 << iota
+	StreamFlagReceiveExpedited
+	StreamFlagReceiveDisconnect // FIN
+	StreamFlagReceiveAbort      // RST
+	StreamFlagSend
+	StreamFlagSendExpedited
+	StreamFlagSendNoDelay
+	StreamFlagSendDisconnect
+	StreamFlagSendAbort
+)
+
+// StreamPacket is FWPS_STREAM_CALLOUT_IO_PACKET0, the layer data at the stream layer:
+// the in-order bytes of one direction of a TCP connection (segments, not packets).
+type StreamPacket struct {
+	Flags StreamFlags
+	// Data is the stream data offered: what earlier NEED_MORE_DATA answers buffered,
+	// followed by the new bytes.
+	Data []byte
+	// MissedBytes are bytes a higher-weight filter kept from this callout.
+	MissedBytes int
+	// CountBytesRequired: with StreamActionNeedMoreData, how many more bytes the
+	// callout wants before it is called again.
+	CountBytesRequired int
+	// CountBytesEnforced: the permit or block covers only the first n bytes; the
+	// engine calls again with the rest. Zero means all of Data.
+	CountBytesEnforced int
+	StreamAction       StreamAction
 }

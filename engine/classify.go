@@ -16,8 +16,14 @@ type Request struct {
 	Values    []wfp.Value
 	Meta      *callout.Metadata
 	LayerData any
-	// FlowContext is the context a callout associated with the flow (rule D4).
-	FlowContext uint64
+	// Flow gives the contexts callouts associated with the flow being classified
+	// (rule D4); nil when the classification belongs to no flow.
+	Flow FlowContexts
+}
+
+// FlowContexts gives the context a callout associated with a flow at a layer, or 0.
+type FlowContexts interface {
+	FlowContext(layerID wfp.LayerID, calloutID wfp.CalloutID) uint64
 }
 
 // Decision is what a classification decided, shaped like a Windows net event: the
@@ -230,7 +236,11 @@ func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, ri
 	if meta == nil {
 		meta = &callout.Metadata{}
 	}
-	panicked := safeClassify(code, &in, meta, req.LayerData, &kf, req.FlowContext, &co)
+	var flowContext uint64
+	if req.Flow != nil {
+		flowContext = req.Flow.FlowContext(in.LayerID, kf.CalloutID)
+	}
+	panicked := safeClassify(code, &in, meta, req.LayerData, &kf, flowContext, &co)
 	returned := co.Action
 	if panicked != nil {
 		returned = wfp.ActionBlock

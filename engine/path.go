@@ -1,0 +1,641 @@
+package engine
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/wfpsim/wfpsim/callout"
+	"github.com/wfpsim/wfpsim/layers"
+	"github.com/wfpsim/wfpsim/wfp"
+)
+
+// Receive hands the stack a packet that arrived on the interface with that index.
+// Packets for this host walk the receive path; packets for others are forwarded when
+// the host forwards (rule C15).
+func (s *Stack) Receive(ifIndex uint32, p *Packet) *Result {
+	res := s.begin(p, wfp.DirectionInbound)
+	iface, ok := s.host.iface(ifIndex)
+	if !ok {
+		res.Verdict, res.Reason = wfp.ActionBlock, fmt.Sprintf("the host has no interface with index %d", ifIndex)
+		return res
+	}
+	if p.Ethernet {
+		c := s.ctxFor(p, wfp.DirectionInbound, iface)
+		if !s.classify(res, layers.InboundMACFrameEthernet, c, "frame received") {
+			return res
+		}
+	}
+	if p.IPVersion == 0 {
+		res.Reason = fmt.Sprintf("not IP (ethertype 0x%04x): handed to its protocol; no IP layer sees it", p.EtherType)
+		return res
+	}
+	if !s.host.IsLocal(p.Dst) && !s.isBroadcastOrMulticast(p.Dst) {
+		if s.host.Forwarding {
+			s.forward(res, iface, p)
+			return res
+		}
+		// wfpsim: a packet for another host, with forwarding off, is seen at
+		// INBOUND_IPPACKET and then dropped by IP (indicated at the discard layer).
+		c := s.ctxFor(p, wfp.DirectionInbound, iface)
+		if s.classify(res, layer(layers.InboundIPPacketV4, layers.InboundIPPacketV6, p), c, "packet received") {
+			s.stackDrop(res, layer(layers.InboundIPPacketV4Discard, layers.InboundIPPacketV6Discard, p), c,
+				callout.DiscardModuleNetwork, fmt.Sprintf("%s is not an address of this host and forwarding is off", p.Dst))
+		}
+		return res
+	}
+	s.receiveIP(res, iface, p)
+	return res
+}
+
+// stackDrop records a drop by the stack itself (no socket, no route), indicated at a
+// discard layer with the module's reason (rule C20). It reports whether the discard
+// layer blocked, which suppresses the stack's reply (rules C7, C11).
+func (s *Stack) stackDrop(res *Result, discard *layers.Layer, c *classifyCtx, module callout.DiscardModule, why string) bool {
+	res.Verdict, res.Reason = wfp.ActionBlock, why
+	dc := *c
+	dc.discard = &callout.DiscardReason{Module: module}
+	d := s.classifyOnly(res, discard, &dc, "discard: "+why)
+	return d.Action == wfp.ActionBlock && d.Decided
+}
+
+// receiveIP is the receive path from the IP packet layer on.
+func (s *Stack) receiveIP(res *Result, iface *Interface, p *Packet) {
+	ipLayer := layer(layers.InboundIPPacketV4, layers.InboundIPPacketV6, p)
+	c := s.ctxFor(p, wfp.DirectionInbound, iface)
+	if p.IsFragment() {
+		// Rule C16: each fragment is indicated as a packet, then as a fragment; the
+		// reassembled datagram once more; transport layers see only the datagram.
+		if !s.classify(res, ipLayer, c, "fragment received, as a packet") {
+			return
+		}
+		fc := *c
+		fc.flags |= flagIsFragment
+		if !s.classify(res, ipLayer, &fc, "fragment received, as a fragment (IS_FRAGMENT)") {
+			return
+		}
+		whole, err := s.reassemble(p)
+		if err != nil {
+			res.Verdict, res.Reason = wfp.ActionBlock, err.Error()
+			return
+		}
+		if whole == nil {
+			res.Pending, res.Reason = true, "fragment buffered until its datagram is complete"
+			return
+		}
+		p = whole
+		c = s.ctxFor(p, wfp.DirectionInbound, iface)
+		c.flags |= flagIsReassembled
+		if !s.classify(res, ipLayer, c, "reassembled datagram") {
+			return
+		}
+	} else if !s.classify(res, ipLayer, c, "packet received") {
+		return
+	}
+	s.receiveTransport(res, iface, p, c.flags&^(flagIsFragment|flagIsReassembled))
+}
+
+// receiveTransport is the receive path from the transport layer on.
+func (s *Stack) receiveTransport(res *Result, iface *Interface, p *Packet, flags uint32) {
+	transport := layer(layers.InboundTransportV4, layers.InboundTransportV6, p)
+	c := s.ctxFor(p, wfp.DirectionInbound, iface)
+	c.flags |= flags
+	if p.IsICMPError() {
+		// Rule C13: ICMP errors never reach ALE; they are seen at the ICMP error layer
+		// with the quoted packet in the EMBEDDED_* fields. wfpsim indicates them at
+		// INBOUND_TRANSPORT first, mirroring the documented outbound order.
+		if !s.classify(res, transport, c, "ICMP error received") {
+			return
+		}
+		s.classify(res, layer(layers.InboundICMPErrorV4, layers.InboundICMPErrorV6, p), c, "ICMP error")
+		if res.Verdict == wfp.ActionPermit {
+			res.Reason = "ICMP error delivered"
+		}
+		return
+	}
+	key := keyIn(p)
+	bm := s.isBroadcastOrMulticast(p.Dst)
+	if bm {
+		// Rule C14: all inbound multicast and broadcast share one ALE flow per
+		// destination; replies within 4 s of our own multicast are let through.
+		key.remote = netip.AddrPort{}
+	}
+	f := s.flows.get(key)
+	if f == nil && !bm && p.Protocol != 6 {
+		if until, ok := s.mcastOut[mcastKey{p.Protocol, netip.AddrPortFrom(p.Dst.Unmap(), p.DstPort)}]; ok && !s.now.After(until) {
+			if s.classify(res, transport, c, "reply to our multicast") {
+				res.Reason = "delivered: a reply within 4 s of an outbound multicast or broadcast needs no ALE authorization (rule C14)"
+			}
+			return
+		}
+	}
+	if f == nil {
+		s.receiveNewFlow(res, iface, p, c, key)
+		return
+	}
+	c.withFlow(f)
+	if f.State == FlowBlocked {
+		s.earlierBlock(res, f)
+		return
+	}
+	if !s.classify(res, transport, c, "packet received") {
+		return
+	}
+	if !s.reauthorize(res, f, c) {
+		return
+	}
+	s.afterALE(res, f, c, p)
+}
+
+// receiveNewFlow handles a received packet that belongs to no flow: it finds the
+// socket, or drops the packet as a closed port, and authorizes the flow at
+// ALE_AUTH_RECV_ACCEPT.
+func (s *Stack) receiveNewFlow(res *Result, iface *Interface, p *Packet, c *classifyCtx, key flowKey) {
+	transport := layer(layers.InboundTransportV4, layers.InboundTransportV6, p)
+	local := netip.AddrPortFrom(p.Dst, p.DstPort)
+	var sock *Socket
+	switch {
+	case p.Protocol == 6 && p.TCPFlags&(TCPSyn|TCPAck) == TCPSyn:
+		var ok bool
+		if sock, ok = s.host.socketFor(6, local, true); !ok {
+			// Rule C7: a SYN to a closed port goes to INBOUND_TRANSPORT_DISCARD; the RST
+			// is sent unless that layer blocks (stealth mode).
+			if !s.stackDrop(res, layer(layers.InboundTransportV4Discard, layers.InboundTransportV6Discard, p), c,
+				callout.DiscardModuleTransport, fmt.Sprintf("closed port: no socket listens on tcp %s", local)) {
+				res.Replies = append(res.Replies, s.reply(rstFor(p), iface))
+			}
+			return
+		}
+	case p.Protocol == 6:
+		if !s.opts.AdoptMidstream {
+			if !s.stackDrop(res, layer(layers.InboundTransportV4Discard, layers.InboundTransportV6Discard, p), c,
+				callout.DiscardModuleTransport, "no connection: a TCP segment with no TCB (not a SYN)") && p.TCPFlags&TCPRst == 0 {
+				res.Replies = append(res.Replies, s.reply(rstFor(p), iface))
+			}
+			return
+		}
+		// A capture that starts mid-connection: the local side is the server when a
+		// socket listens on the local port, else the client.
+		if ls, ok := s.host.socketFor(6, local, true); ok {
+			sock = ls
+		} else {
+			s.adoptOutbound(res, iface, p, c, key)
+			return
+		}
+	case p.Protocol == 17:
+		var ok bool
+		if sock, ok = s.host.socketFor(17, local, false); !ok {
+			// Rule C11: UDP with no endpoint is indicated at the IP packet discard
+			// layer; the port unreachable goes out unless that layer blocks.
+			if !s.stackDrop(res, layer(layers.InboundIPPacketV4Discard, layers.InboundIPPacketV6Discard, p), c,
+				callout.DiscardModuleTransport, fmt.Sprintf("closed port: no socket is bound to udp %s", local)) && !s.isBroadcastOrMulticast(p.Dst) {
+				res.Replies = append(res.Replies, s.reply(portUnreachableFor(p), iface))
+			}
+			return
+		}
+	default:
+		// ICMP (the stack answers echo itself) and other protocols: a raw or system
+		// endpoint; wfpsim uses a socket of that protocol when the host lists one.
+		sock, _ = s.host.socketFor(p.Protocol, netip.AddrPortFrom(p.Dst, 0), false)
+	}
+	if !s.classify(res, transport, c, "packet received") {
+		return
+	}
+	f := s.newFlow(key, wfp.DirectionInbound, sock, iface, c)
+	c.withFlow(f)
+	ale := layer(layers.ALEAuthRecvAcceptV4, layers.ALEAuthRecvAcceptV6, p)
+	if !s.authorize(res, f, ale, c, "first packet of the flow (rule D1)") {
+		return
+	}
+	s.afterALE(res, f, c, p)
+}
+
+// adoptOutbound treats a received packet of a connection the stack never saw open
+// as the reply of an outbound connection, authorized at ALE_AUTH_CONNECT.
+func (s *Stack) adoptOutbound(res *Result, iface *Interface, p *Packet, c *classifyCtx, key flowKey) {
+	sock, _ := s.host.socketFor(6, netip.AddrPortFrom(p.Dst, p.DstPort), false)
+	if !s.classify(res, layer(layers.InboundTransportV4, layers.InboundTransportV6, p), c, "packet received") {
+		return
+	}
+	f := s.newFlow(key, wfp.DirectionOutbound, sock, iface, c)
+	c.withFlow(f)
+	ale := layer(layers.ALEAuthConnectV4, layers.ALEAuthConnectV6, p)
+	if !s.authorize(res, f, ale, c, "adopted mid-stream: the connection opened before the capture") {
+		return
+	}
+	s.afterALE(res, f, c, p)
+}
+
+// newFlow creates a flow for a socket; it is added to the table by authorize.
+func (s *Stack) newFlow(key flowKey, dir wfp.Direction, sock *Socket, iface *Interface, c *classifyCtx) *Flow {
+	f := &Flow{key: key, Direction: dir, iface: iface, idle: s.idleFor(key.proto), lastSeen: s.now, FirstPacket: s.packets}
+	f.loopback = iface != nil && iface.Type == IfTypeSoftwareLoopback
+	if sock != nil {
+		f.proc = s.host.process(sock.PID)
+		f.appID = s.appIDOf(f.proc)
+	}
+	return f
+}
+
+// authorize classifies a flow's first packet at its ALE layer. A permit adds the
+// flow; a block records it as blocked so its later packets are dropped because of
+// that decision.
+func (s *Stack) authorize(res *Result, f *Flow, ale *layers.Layer, c *classifyCtx, note string) bool {
+	f.Layer = ale
+	if evicted := s.flows.add(f); evicted != nil {
+		s.endFlow(evicted, fmt.Sprintf("evicted: the flow table holds at most %d flows", s.opts.MaxFlows))
+	}
+	ok := s.classify(res, ale, c, note)
+	f.Decision = res.Steps[len(res.Steps)-1].Decision
+	f.Decision.Sublayers = append([]SublayerResult(nil), f.Decision.Sublayers...)
+	f.authorizedBy = s.e.snap.Load().layers[ale.Key]
+	res.Flow = f
+	if !ok {
+		f.State = FlowBlocked
+		return false
+	}
+	f.State = FlowAuthorized
+	return true
+}
+
+// earlierBlock drops a packet of a flow ALE blocked before (counterfactual replays
+// report it so, instead of deciding again).
+func (s *Stack) earlierBlock(res *Result, f *Flow) {
+	f.lastSeen = s.now
+	res.Flow = f
+	res.Verdict, res.DroppedAt = wfp.ActionBlock, f.Layer
+	res.FilterID, res.FilterName = f.Decision.FilterID, f.Decision.FilterName
+	res.Reason = fmt.Sprintf("dropped: its flow was blocked at %s by filter %q (packet %d)", f.Layer.Name, f.Decision.FilterName, f.FirstPacket)
+}
+
+// reauthorize reclassifies a flow at its ALE layer when that layer's policy changed
+// since the flow was authorized (rule D2, C12). A block tears the flow down.
+func (s *Stack) reauthorize(res *Result, f *Flow, c *classifyCtx) bool {
+	current := s.e.snap.Load().layers[f.Layer.Key]
+	if current == f.authorizedBy {
+		return true
+	}
+	rc := *c
+	rc.flags |= flagIsReauthorize
+	rc.reauthReason = reauthReasonPolicyChange
+	ok := s.classify(res, f.Layer, &rc, "reauthorization: the policy at this layer changed (rule D2)")
+	f.authorizedBy = current
+	if !ok {
+		s.endFlow(f, "reauthorization blocked it")
+		res.Reason += "; the flow is torn down (rule C12)"
+		return false
+	}
+	return true
+}
+
+// afterALE finishes a packet of an authorized flow: FLOW_ESTABLISHED when due, the
+// stream or datagram layer, and the end of the flow on FIN or RST.
+func (s *Stack) afterALE(res *Result, f *Flow, c *classifyCtx, p *Packet) {
+	f.lastSeen = s.now
+	res.Flow = f
+	inbound := c.dir == wfp.DirectionInbound
+	if f.State == FlowAuthorized && s.establishes(f, p, inbound) {
+		est := layer(layers.ALEFlowEstablishedV4, layers.ALEFlowEstablishedV6, p)
+		if !s.classify(res, est, c, "flow established (rule D3)") {
+			s.endFlow(f, "blocked at FLOW_ESTABLISHED")
+			return
+		}
+		f.State = FlowEstablished
+	}
+	if p.Protocol == 6 {
+		if !s.classify(res, layer(layers.StreamPacketV4, layers.StreamPacketV6, p), c, "TCP packet of the flow (wfpsim: STREAM_PACKET sits next to the transport layer)") {
+			return
+		}
+		if len(p.Payload) > 0 && !s.stream(res, f, c, p) {
+			return
+		}
+		s.tcpEnd(f, p, inbound)
+	} else if inbound && !s.classify(res, layer(layers.DatagramDataV4, layers.DatagramDataV6, p), c, "datagram data") {
+		return
+	}
+	if inbound && res.Verdict == wfp.ActionPermit && res.Reason == "" {
+		res.Reason = "delivered"
+	}
+}
+
+// establishes reports whether this packet completes the flow's establishment: for
+// TCP the server's final ACK or the client's SYN-ACK (rules C4, C5); for other
+// protocols right after authorization (rule D3).
+func (s *Stack) establishes(f *Flow, p *Packet, inbound bool) bool {
+	if p.Protocol != 6 {
+		return true
+	}
+	if !inbound {
+		return false
+	}
+	if f.Direction == wfp.DirectionOutbound {
+		return p.TCPFlags&(TCPSyn|TCPAck) == TCPSyn|TCPAck || (s.opts.AdoptMidstream && p.TCPFlags&TCPSyn == 0)
+	}
+	return p.TCPFlags&(TCPSyn|TCPAck) == TCPAck || (s.opts.AdoptMidstream && p.TCPFlags&TCPSyn == 0 && p.TCPFlags&TCPAck != 0)
+}
+
+// tcpEnd ends a TCP flow on RST, or once both sides sent FIN (rule C8: no layer
+// indicates it; the flow's contexts see FlowDelete).
+func (s *Stack) tcpEnd(f *Flow, p *Packet, inbound bool) {
+	if p.TCPFlags&TCPRst != 0 {
+		s.endFlow(f, "RST")
+		return
+	}
+	if p.TCPFlags&TCPFin != 0 {
+		i := 0
+		if inbound {
+			i = 1
+		}
+		f.finSeen[i] = true
+		if f.finSeen[0] && f.finSeen[1] {
+			s.endFlow(f, "FIN from both sides")
+		}
+	}
+}
+
+// Send hands the stack a packet the host sends from one of its addresses. A packet to
+// one of the host's own addresses is loopback: the send path, then the receive path
+// on the loopback interface, with no MAC layer (rule C17).
+func (s *Stack) Send(p *Packet) *Result {
+	res := s.begin(p, wfp.DirectionOutbound)
+	if p.IPVersion == 0 {
+		res.Reason = "not IP: no IP layer sees it"
+		return res
+	}
+	if !s.host.IsLocal(p.Src) {
+		res.Verdict, res.Reason = wfp.ActionBlock, fmt.Sprintf("%s is not an address of this host: use Receive or forward it", p.Src)
+		return res
+	}
+	iface := s.host.route(p.Dst)
+	s.sendIP(res, iface, p)
+	if res.Verdict == wfp.ActionPermit && s.host.IsLocal(p.Dst) {
+		in := *p
+		in.Ethernet = false
+		s.receiveIP(res, s.host.loopback(), &in)
+	}
+	return res
+}
+
+// sendIP is the send path.
+func (s *Stack) sendIP(res *Result, iface *Interface, p *Packet) {
+	c := s.ctxFor(p, wfp.DirectionOutbound, iface)
+	if p.IsFragment() {
+		// wfpsim: outbound fragments are buffered; the whole datagram passes the
+		// transport and ALE layers, then this fragment the IP packet and MAC layers.
+		whole, err := s.reassemble(p)
+		if err != nil {
+			res.Verdict, res.Reason = wfp.ActionBlock, err.Error()
+			return
+		}
+		if whole == nil {
+			res.Pending, res.Reason = true, "fragment buffered until its datagram is complete"
+			return
+		}
+		if !s.sendTransport(res, iface, whole) {
+			return
+		}
+		s.sendNetwork(res, iface, p, c)
+		return
+	}
+	if !s.sendTransport(res, iface, p) {
+		return
+	}
+	s.sendNetwork(res, iface, p, c)
+}
+
+func (s *Stack) sendNetwork(res *Result, iface *Interface, p *Packet, c *classifyCtx) {
+	if !s.classify(res, layer(layers.OutboundIPPacketV4, layers.OutboundIPPacketV6, p), c, "packet sent") {
+		return
+	}
+	if p.Ethernet && iface.Type != IfTypeSoftwareLoopback {
+		s.classify(res, layers.OutboundMACFrameEthernet, c, "frame sent")
+	}
+	if res.Verdict == wfp.ActionPermit && res.Reason == "" {
+		res.Reason = "sent"
+	}
+}
+
+// sendTransport is the send path down to (and including) the transport layer.
+func (s *Stack) sendTransport(res *Result, iface *Interface, p *Packet) bool {
+	transport := layer(layers.OutboundTransportV4, layers.OutboundTransportV6, p)
+	c := s.ctxFor(p, wfp.DirectionOutbound, iface)
+	if p.IsICMPError() {
+		// Rule C11: an ICMP error goes out through the ICMP error layer, then the
+		// transport layer.
+		if !s.classify(res, layer(layers.OutboundICMPErrorV4, layers.OutboundICMPErrorV6, p), c, "ICMP error sent") {
+			return false
+		}
+		return s.classify(res, transport, c, "ICMP error sent")
+	}
+	key := keyOut(p)
+	f := s.flows.get(key)
+	if f == nil && p.Protocol != 6 && p.isEchoReply() == false {
+		if g := s.flows.get(flowKey{proto: key.proto, local: key.local}); g != nil {
+			f = g // a reply to an inbound multicast on its shared flow
+		}
+	}
+	if f == nil {
+		var ok bool
+		if f, ok = s.sendNewFlow(res, iface, p, c, key); !ok {
+			return false
+		}
+	} else {
+		c.withFlow(f)
+		if f.State == FlowBlocked {
+			s.earlierBlock(res, f)
+			return false
+		}
+		if !s.reauthorize(res, f, c) {
+			return false
+		}
+		f.lastSeen = s.now
+		res.Flow = f
+	}
+	if p.Protocol == 6 {
+		if len(p.Payload) > 0 && !s.stream(res, f, c, p) {
+			return false
+		}
+		if !s.classify(res, layer(layers.StreamPacketV4, layers.StreamPacketV6, p), c, "TCP packet of the flow (wfpsim: STREAM_PACKET sits next to the transport layer)") {
+			return false
+		}
+		s.tcpEnd(f, p, false)
+	} else if !s.classify(res, layer(layers.DatagramDataV4, layers.DatagramDataV6, p), c, "datagram data") {
+		return false
+	}
+	return s.classify(res, transport, c, "packet sent")
+}
+
+// sendNewFlow opens a flow for a packet the host sends: resource assignment for an
+// endpoint not yet assigned, then ALE_AUTH_CONNECT (rules C2, C9).
+func (s *Stack) sendNewFlow(res *Result, iface *Interface, p *Packet, c *classifyCtx, key flowKey) (*Flow, bool) {
+	local := netip.AddrPortFrom(p.Src, p.SrcPort)
+	if p.Protocol == 6 && p.TCPFlags&(TCPSyn|TCPAck) != TCPSyn {
+		if ls, ok := s.host.socketFor(6, local, true); ok && s.opts.AdoptMidstream {
+			// The server side of a connection opened before the capture.
+			f := s.newFlow(key, wfp.DirectionInbound, ls, iface, c)
+			c.withFlow(f)
+			return f, s.authorize(res, f, layer(layers.ALEAuthRecvAcceptV4, layers.ALEAuthRecvAcceptV6, p), c, "adopted mid-stream: the connection opened before the capture")
+		}
+		if !s.opts.AdoptMidstream {
+			res.Verdict, res.Reason = wfp.ActionBlock, "no connection: a TCP segment with no TCB (not a SYN)"
+			return nil, false
+		}
+	}
+	sock, _ := s.host.socketFor(p.Protocol, local, false)
+	if p.Protocol == 6 || p.Protocol == 17 {
+		if !s.assign(res, p, c, sock) {
+			return nil, false
+		}
+	}
+	f := s.newFlow(key, wfp.DirectionOutbound, sock, iface, c)
+	c.withFlow(f)
+	note := "first packet of the flow (rule D1)"
+	if p.Protocol == 6 {
+		note = "connect(): no packet is attached (rule C2)"
+	}
+	if !s.authorize(res, f, layer(layers.ALEAuthConnectV4, layers.ALEAuthConnectV6, p), c, note) {
+		return nil, false
+	}
+	if s.isBroadcastOrMulticast(p.Dst) {
+		// Rule C14: an outbound multicast or broadcast opens a 4-second window for
+		// replies from any remote.
+		f.idle = 4_000_000_000
+		s.mcastOut[mcastKey{p.Protocol, netip.AddrPortFrom(p.Src.Unmap(), p.SrcPort)}] = s.now.Add(f.idle)
+	}
+	if p.Protocol != 6 {
+		if !s.classify(res, layer(layers.ALEFlowEstablishedV4, layers.ALEFlowEstablishedV6, p), c, "flow established (rule D3)") {
+			s.endFlow(f, "blocked at FLOW_ESTABLISHED")
+			return nil, false
+		}
+		f.State = FlowEstablished
+	}
+	return f, true
+}
+
+// assign classifies a local endpoint at ALE_RESOURCE_ASSIGNMENT the first time the
+// host uses it (rule C1, C2: bind); an endpoint with no socket of the host is an
+// implicit bind.
+func (s *Stack) assign(res *Result, p *Packet, c *classifyCtx, sock *Socket) bool {
+	k := flowKey{proto: p.Protocol, local: netip.AddrPortFrom(p.Src.Unmap(), p.SrcPort)}
+	if ep, ok := s.endpoints[k]; ok {
+		if ep.blocked {
+			res.Verdict, res.Reason = wfp.ActionBlock, fmt.Sprintf("dropped: binding %s was blocked at %s", k.local, layer(layers.ALEResourceAssignmentV4, layers.ALEResourceAssignmentV6, p).Name)
+		}
+		return !ep.blocked
+	}
+	bc := *c
+	bc.remote, bc.rport = netip.Addr{}, 0
+	bc.flow = nil
+	if sock == nil {
+		bc.flags |= flagImplicitBind
+	} else {
+		bc.proc = s.host.process(sock.PID)
+		bc.appID = s.appIDOf(bc.proc)
+		if sock.Local.Addr().IsUnspecified() {
+			bc.flags |= flagWildcardBind
+		}
+	}
+	ok := s.classify(res, layer(layers.ALEResourceAssignmentV4, layers.ALEResourceAssignmentV6, p), &bc, "bind: resource assignment (rule C2)")
+	s.endpoints[k] = &endpoint{sock: sock, blocked: !ok}
+	return ok
+}
+
+// Listen is the host's listen() on a TCP socket: resource assignment, then
+// ALE_AUTH_LISTEN (rule C1). A block means the socket does not listen.
+func (s *Stack) Listen(sock Socket) *Result {
+	p := &Packet{IPVersion: ipVersion(sock.Local.Addr()), Src: sock.Local.Addr(), SrcPort: sock.Local.Port(), Protocol: 6}
+	res := s.begin(p, wfp.DirectionInbound)
+	sock.Listen = true
+	c := &classifyCtx{pkt: p, dir: wfp.DirectionInbound, local: sock.Local.Addr(), lport: sock.Local.Port(), proto: 6}
+	if sock.Local.Addr().IsUnspecified() {
+		c.flags |= flagWildcardBind
+	}
+	c.proc = s.host.process(sock.PID)
+	c.appID = s.appIDOf(c.proc)
+	if !s.classify(res, layer(layers.ALEResourceAssignmentV4, layers.ALEResourceAssignmentV6, p), c, "bind: resource assignment (rule C1)") {
+		return res
+	}
+	if !s.classify(res, layer(layers.ALEAuthListenV4, layers.ALEAuthListenV6, p), c, "listen() (rule C1)") {
+		return res
+	}
+	s.host.Sockets = append(s.host.Sockets, sock)
+	res.Reason = fmt.Sprintf("listening on tcp %s", sock.Local)
+	return res
+}
+
+// forward routes a packet through the host (rule C15): the IPFORWARD layer, then
+// the egress interface's MAC layer. wfpsim does not indicate forwarded packets at
+// the IP packet layers (undocumented, rule C15).
+func (s *Stack) forward(res *Result, in *Interface, p *Packet) {
+	res.Direction = wfp.DirectionInbound
+	out := s.host.route(p.Dst)
+	c := s.ctxFor(p, wfp.DirectionInbound, in)
+	c.outIface = out
+	if !s.classify(res, layer(layers.IPForwardV4, layers.IPForwardV6, p), c, "forwarded") {
+		return
+	}
+	if p.Ethernet && out.Ethernet {
+		oc := s.ctxFor(p, wfp.DirectionOutbound, out)
+		if !s.classify(res, layers.OutboundMACFrameEthernet, oc, "forwarded frame sent") {
+			return
+		}
+	}
+	res.Reason = fmt.Sprintf("forwarded from %s to %s", in.Name, out.Name)
+}
+
+// reply runs a packet the stack sends in answer through the send path.
+func (s *Stack) reply(p *Packet, iface *Interface) *Result {
+	res := &Result{Packet: p, Number: s.packets, Direction: wfp.DirectionOutbound, Verdict: wfp.ActionPermit}
+	if p.IsICMPError() {
+		s.sendTransport(res, iface, p)
+	} else {
+		c := s.ctxFor(p, wfp.DirectionOutbound, iface)
+		if s.classify(res, layer(layers.OutboundTransportV4, layers.OutboundTransportV6, p), c, "reset sent (rule C7)") {
+			s.sendNetwork(res, iface, p, c)
+			return res
+		}
+		return res
+	}
+	if res.Verdict == wfp.ActionPermit {
+		s.sendNetwork(res, iface, p, s.ctxFor(p, wfp.DirectionOutbound, iface))
+	}
+	return res
+}
+
+func rstFor(p *Packet) *Packet {
+	r := &Packet{IPVersion: p.IPVersion, Src: p.Dst, Dst: p.Src, Protocol: 6, TTL: 128, SrcPort: p.DstPort, DstPort: p.SrcPort,
+		TCPFlags: TCPRst | TCPAck, Ack: p.Seq + 1, IPHeaderLen: p.IPHeaderLen, TransportHeaderLen: 20, Time: p.Time}
+	return r
+}
+
+func portUnreachableFor(p *Packet) *Packet {
+	typ, code, proto := uint8(3), uint8(3), uint8(1)
+	if p.IPVersion == 6 {
+		typ, code, proto = 1, 4, 58
+	}
+	return &Packet{IPVersion: p.IPVersion, Src: p.Dst, Dst: p.Src, Protocol: proto, TTL: 128, ICMPType: typ, ICMPCode: code,
+		Embedded: p, IPHeaderLen: p.IPHeaderLen, TransportHeaderLen: 8, Time: p.Time}
+}
+
+// isBroadcastOrMulticast: multicast, the limited broadcast, or the directed broadcast
+// of one of the host's IPv4 subnets.
+func (s *Stack) isBroadcastOrMulticast(a netip.Addr) bool {
+	a = a.Unmap()
+	if a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		return true
+	}
+	if !a.Is4() {
+		return false
+	}
+	for _, i := range s.host.Interfaces {
+		for _, p := range i.Addrs {
+			if p.Addr().Is4() && p.Bits() < 31 && p.Contains(a) {
+				b := a.As4()
+				mask := wfp.V4Mask(p.Bits())
+				if uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])|mask == 0xffffffff {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,300 @@
+package engine
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/wfpsim/wfpsim/callout"
+	"github.com/wfpsim/wfpsim/layers"
+	"github.com/wfpsim/wfpsim/wfp"
+)
+
+// classifyCtx is everything the stack knows when it classifies at a layer; values
+// turns it into the layer's incoming values.
+type classifyCtx struct {
+	pkt           *Packet
+	dir           wfp.Direction // the packet's direction
+	connDir       wfp.Direction // the flow's direction (its first packet's, rule D1)
+	local, remote netip.Addr
+	lport, rport  uint16
+	proto         uint8
+	iface         *Interface // the local interface: arrival inbound, next hop outbound
+	outIface      *Interface // forwarding: the egress interface
+	flags         uint32
+	reauthReason  uint32
+	proc          *Process
+	appID         wfp.ByteBlob
+	flow          *Flow
+	discard       *callout.DiscardReason
+	stream        *callout.StreamPacket // layer data at the stream layer
+}
+
+// NL_ADDRESS_TYPE values (nldef.h) for the *_ADDRESS_TYPE fields.
+const (
+	nlatUnicast   = 1
+	nlatMulticast = 3
+	nlatBroadcast = 4
+)
+
+// DL_ADDRESS_TYPE values (constants.tsv) for the MAC_*_ADDRESS_TYPE fields.
+const (
+	dlUnicast   = 0
+	dlMulticast = 1
+	dlBroadcast = 2
+)
+
+// The FWP_CONDITION_FLAG_* bits the stack sets (constants.tsv).
+const (
+	flagIsLoopback    = 0x1
+	flagIsReauthorize = 0x4
+	flagIsFragment    = 0x20
+	flagImplicitBind  = 0x200
+	flagIsReassembled = 0x400
+	flagWildcardBind  = 0x8
+)
+
+// reauthReasonPolicyChange is FWP_CONDITION_REAUTHORIZE_REASON_POLICY_CHANGE.
+const reauthReasonPolicyChange = 0x1
+
+var nullSID = wfp.MustParseSID("S-1-0-0")
+
+func addrType(a netip.Addr) wfp.Value {
+	switch {
+	case a.IsMulticast():
+		return wfp.Uint8(nlatMulticast)
+	case a.Is4() && (a == netip.AddrFrom4([4]byte{255, 255, 255, 255})):
+		return wfp.Uint8(nlatBroadcast)
+	}
+	return wfp.Uint8(nlatUnicast)
+}
+
+func macType(m [6]byte) wfp.Value {
+	switch {
+	case m == [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}:
+		return wfp.Uint8(dlBroadcast)
+	case m[0]&1 != 0:
+		return wfp.Uint8(dlMulticast)
+	}
+	return wfp.Uint8(dlUnicast)
+}
+
+// values fills the layer's incoming values from the context, field by field (the
+// layer's FWPS_FIELD_* order). A field the stack does not know stays FWP_EMPTY
+// (rule B6).
+func (c *classifyCtx) values(l *layers.Layer) []wfp.Value {
+	out := make([]wfp.Value, len(l.Fields))
+	inbound := c.dir == wfp.DirectionInbound
+	isALE := strings.HasPrefix(l.ShortName, "ALE_")
+	for _, f := range l.Fields {
+		if f.Condition == nil {
+			continue
+		}
+		var v wfp.Value
+		switch f.Condition.Canonical().ShortName {
+		case "IP_LOCAL_ADDRESS":
+			v = addrOrNil(c.local)
+		case "IP_REMOTE_ADDRESS":
+			v = addrOrNil(c.remote)
+		case "IP_SOURCE_ADDRESS":
+			if c.pkt != nil {
+				v = addrOrNil(c.pkt.Src)
+			}
+		case "IP_DESTINATION_ADDRESS":
+			if c.pkt != nil {
+				v = addrOrNil(c.pkt.Dst)
+			}
+		case "IP_LOCAL_ADDRESS_TYPE":
+			if c.local.IsValid() {
+				v = addrType(c.local)
+			}
+		case "IP_DESTINATION_ADDRESS_TYPE":
+			if c.pkt != nil && c.pkt.Dst.IsValid() {
+				v = addrType(c.pkt.Dst)
+			} else if c.remote.IsValid() {
+				v = addrType(c.remote)
+			}
+		case "IP_LOCAL_PORT": // also ICMP_TYPE (rule B8)
+			if c.proto != 0 {
+				v = wfp.Uint16(c.lport)
+			}
+		case "IP_REMOTE_PORT": // also ICMP_CODE (rule B8)
+			if c.proto != 0 {
+				v = wfp.Uint16(c.rport)
+			}
+		case "IP_PROTOCOL":
+			if c.proto != 0 || c.pkt != nil {
+				v = wfp.Uint8(c.proto)
+			}
+		case "IP_LOCAL_INTERFACE":
+			if c.iface != nil {
+				v = wfp.Uint64(c.iface.LUID)
+			}
+		case "INTERFACE_INDEX":
+			if c.iface != nil {
+				v = wfp.Uint32(c.iface.Index)
+			}
+		case "SUB_INTERFACE_INDEX":
+			if c.iface != nil {
+				v = wfp.Uint32(c.iface.Index)
+			}
+		case "INTERFACE_TYPE":
+			if c.iface != nil {
+				v = wfp.Uint32(c.iface.Type)
+			}
+		case "TUNNEL_TYPE", "ARRIVAL_TUNNEL_TYPE", "NEXTHOP_TUNNEL_TYPE":
+			if c.iface != nil {
+				v = wfp.Uint32(0) // TUNNEL_TYPE_NONE
+			}
+		case "IP_ARRIVAL_INTERFACE", "IP_PHYSICAL_ARRIVAL_INTERFACE":
+			if inbound && c.iface != nil {
+				v = wfp.Uint64(c.iface.LUID)
+			}
+		case "ARRIVAL_INTERFACE_INDEX":
+			if inbound && c.iface != nil {
+				v = wfp.Uint32(c.iface.Index)
+			}
+		case "ARRIVAL_INTERFACE_TYPE":
+			if inbound && c.iface != nil {
+				v = wfp.Uint32(c.iface.Type)
+			}
+		case "IP_NEXTHOP_INTERFACE", "IP_PHYSICAL_NEXTHOP_INTERFACE":
+			if nh := c.nextHop(); nh != nil {
+				v = wfp.Uint64(nh.LUID)
+			}
+		case "NEXTHOP_INTERFACE_INDEX", "NEXTHOP_SUB_INTERFACE_INDEX":
+			if nh := c.nextHop(); nh != nil {
+				v = wfp.Uint32(nh.Index)
+			}
+		case "NEXTHOP_INTERFACE_TYPE":
+			if nh := c.nextHop(); nh != nil {
+				v = wfp.Uint32(nh.Type)
+			}
+		case "IP_FORWARD_INTERFACE":
+			if c.outIface != nil {
+				v = wfp.Uint64(c.outIface.LUID)
+			}
+		case "SOURCE_INTERFACE_INDEX", "SOURCE_SUB_INTERFACE_INDEX":
+			if c.iface != nil {
+				v = wfp.Uint32(c.iface.Index)
+			}
+		case "DESTINATION_INTERFACE_INDEX", "DESTINATION_SUB_INTERFACE_INDEX":
+			if c.outIface != nil {
+				v = wfp.Uint32(c.outIface.Index)
+			}
+		case "FLAGS":
+			v = wfp.Uint32(c.flags)
+		case "DIRECTION":
+			// Rule D3: the connection's direction at FLOW_ESTABLISHED and STREAM, the
+			// packet's at DATAGRAM_DATA and STREAM_PACKET.
+			if strings.HasPrefix(l.ShortName, "ALE_FLOW_ESTABLISHED") || strings.HasPrefix(l.ShortName, "STREAM_V") {
+				v = wfp.Uint32(c.connDir)
+			} else {
+				v = wfp.Uint32(c.dir)
+			}
+		case "ALE_APP_ID", "ALE_ORIGINAL_APP_ID":
+			if c.appID != nil {
+				v = c.appID
+			}
+		case "ALE_USER_ID":
+			if c.proc != nil && c.proc.User != nil {
+				v = wfp.TokenAccessInformation{User: c.proc.User, Groups: c.proc.Groups}
+			}
+		case "ALE_PACKAGE_ID":
+			if isALE {
+				v = nullSID // not an AppContainer process
+			}
+		case "ALE_REAUTH_REASON", "REAUTHORIZE_REASON":
+			if c.reauthReason != 0 {
+				v = wfp.Uint32(c.reauthReason)
+			}
+		case "COMPARTMENT_ID":
+			v = wfp.Uint32(1) // the default compartment
+		case "INTERFACE_MAC_ADDRESS":
+			if c.iface != nil {
+				v = wfp.ByteArray6(c.iface.MAC)
+			}
+		case "MAC_LOCAL_ADDRESS", "MAC_REMOTE_ADDRESS", "MAC_LOCAL_ADDRESS_TYPE", "MAC_REMOTE_ADDRESS_TYPE":
+			v = c.macField(f.Condition.Canonical().ShortName)
+		case "ETHER_TYPE":
+			if c.pkt != nil && c.pkt.Ethernet {
+				v = wfp.Uint16(c.pkt.EtherType)
+			}
+		case "VLAN_ID":
+			if c.pkt != nil && c.pkt.Ethernet {
+				v = wfp.Uint16(c.pkt.VLANID)
+			}
+		case "EMBEDDED_PROTOCOL", "EMBEDDED_REMOTE_ADDRESS", "EMBEDDED_LOCAL_ADDRESS_TYPE", "EMBEDDED_LOCAL_PORT", "EMBEDDED_REMOTE_PORT":
+			v = c.embeddedField(f.Condition.Canonical().ShortName)
+		}
+		if v != nil && f.TypeKnown && v.Type() != f.Type {
+			continue // never hand a callout a value of the wrong type
+		}
+		out[f.Index] = v
+	}
+	return out
+}
+
+func addrOrNil(a netip.Addr) wfp.Value {
+	if !a.IsValid() {
+		return nil
+	}
+	return wfp.AddrValue(a)
+}
+
+func (c *classifyCtx) nextHop() *Interface {
+	if c.dir == wfp.DirectionOutbound {
+		if c.outIface != nil {
+			return c.outIface
+		}
+		return c.iface
+	}
+	return c.outIface
+}
+
+// macField: inbound, the frame's destination is local; outbound, its source.
+func (c *classifyCtx) macField(name string) wfp.Value {
+	if c.pkt == nil || !c.pkt.Ethernet {
+		return nil
+	}
+	local, remote := c.pkt.MACDst, c.pkt.MACSrc
+	if c.dir == wfp.DirectionOutbound {
+		local, remote = c.pkt.MACSrc, c.pkt.MACDst
+	}
+	switch name {
+	case "MAC_LOCAL_ADDRESS":
+		return wfp.ByteArray6(local)
+	case "MAC_REMOTE_ADDRESS":
+		return wfp.ByteArray6(remote)
+	case "MAC_LOCAL_ADDRESS_TYPE":
+		return macType(local)
+	}
+	return macType(remote)
+}
+
+// embeddedField describes the packet an ICMP error quotes, seen from this host: the
+// quoted packet was sent by the side that receives the error.
+func (c *classifyCtx) embeddedField(name string) wfp.Value {
+	if c.pkt == nil || c.pkt.Embedded == nil {
+		return nil
+	}
+	e := c.pkt.Embedded
+	local, remote := e.Src, e.Dst
+	lport, rport := e.SrcPort, e.DstPort
+	if c.dir == wfp.DirectionOutbound { // we quote a packet we received
+		local, remote, lport, rport = e.Dst, e.Src, e.DstPort, e.SrcPort
+	}
+	switch name {
+	case "EMBEDDED_PROTOCOL":
+		return wfp.Uint8(e.Protocol)
+	case "EMBEDDED_REMOTE_ADDRESS":
+		return addrOrNil(remote)
+	case "EMBEDDED_LOCAL_ADDRESS_TYPE":
+		if local.IsValid() {
+			return addrType(local)
+		}
+		return nil
+	case "EMBEDDED_LOCAL_PORT":
+		return wfp.Uint16(lport)
+	}
+	return wfp.Uint16(rport)
+}
