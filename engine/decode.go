@@ -21,8 +21,11 @@ func DecodeIP(b []byte) (*Packet, error) {
 		}
 		ihl := int(b[0]&0x0f) * 4
 		total := int(binary.BigEndian.Uint16(b[2:4]))
-		if ihl < 20 || ihl > len(b) || total < ihl || total > len(b) {
+		if ihl < 20 || ihl > len(b) || total < ihl {
 			return nil, fmt.Errorf("engine: decode: IPv4 header length %d / total length %d do not fit %d bytes", ihl, total, len(b))
+		}
+		if total > len(b) {
+			total = len(b) // a capture cut at its snapshot length: decode what is there
 		}
 		p.IPVersion, p.IPHeaderLen, p.TTL, p.Protocol = 4, ihl, b[8], b[9]
 		p.Src = netip.AddrFrom4([4]byte(b[12:16]))
@@ -39,7 +42,7 @@ func DecodeIP(b []byte) (*Packet, error) {
 		}
 		plen := int(binary.BigEndian.Uint16(b[4:6]))
 		if 40+plen > len(b) {
-			return nil, fmt.Errorf("engine: decode: IPv6 payload length %d exceeds the %d bytes after the header", plen, len(b)-40)
+			plen = len(b) - 40 // a capture cut at its snapshot length: decode what is there
 		}
 		p.IPVersion, p.TTL = 6, b[7]
 		p.Src = netip.AddrFrom16([16]byte(b[8:24]))
