@@ -140,6 +140,7 @@ func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *T
 					continue
 				}
 				tf.Matched = true
+				f.hits.Add(1)
 				a, hard, abs := e.evalFilter(f, req, verdict, rights, tf, snap)
 				if a == wfp.ActionPermit || a == wfp.ActionBlock {
 					decider, res.Action, res.Hard, absorb = f, a, hard, abs
@@ -151,6 +152,7 @@ func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *T
 				if ok, _ := f.matches(req.Values); !ok {
 					continue
 				}
+				f.hits.Add(1)
 				a, hard, abs := e.evalFilter(f, req, verdict, rights, nil, snap)
 				if a == wfp.ActionPermit || a == wfp.ActionBlock {
 					decider, res.Action, res.Hard, absorb = f, a, hard, abs

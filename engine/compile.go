@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"slices"
+	"sync/atomic"
 
 	"github.com/wfpsim/wfpsim/callout"
 	"github.com/wfpsim/wfpsim/layers"
@@ -52,6 +53,7 @@ type cfilter struct {
 	groups   []condGroup
 	kernel   callout.Filter // FWPS_FILTER0 handed to classifyFn
 	sublayer *compiledSublayer
+	hits     *atomic.Uint64
 }
 
 // condGroup holds the conditions of one field: any of them matching satisfies the
@@ -160,7 +162,7 @@ func compileFilter(st *store, layer *layers.Layer, f *filterObj, cs *compiledSub
 	cf := &cfilter{
 		id: f.f.ID, key: f.f.Key, name: f.f.DisplayData.Name, weight: f.f.EffectiveWeight,
 		action: f.f.Action.Type, callout: f.f.Action.Callout, flags: f.f.Flags, sublayer: cs,
-		kernel: kernelFilter(f, st),
+		kernel: kernelFilter(f, st), hits: f.hits,
 	}
 	for _, c := range f.f.Conditions {
 		var g *condGroup

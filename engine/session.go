@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wfpsim/wfpsim/callout"
@@ -564,7 +565,7 @@ func (s *Session) AddFilter(f wfp.Filter) (wfp.FilterID, error) {
 		st.nextFilterID++
 		f.EffectiveWeight = effectiveWeight(f.Weight, f.Conditions, m.seq)
 		f.Conditions = cloneConditions(f.Conditions)
-		obj := &filterObj{f: f, layer: layer, meta: m}
+		obj := &filterObj{f: f, layer: layer, meta: m, hits: new(atomic.Uint64)}
 		// notifyFn: a callout whose code is registered hears of the new filter and may
 		// refuse it (rule D7).
 		if f.Action.Type.IsCallout() {
@@ -736,4 +737,17 @@ func layerOrder(l *layers.Layer) int { return layerIndex[l] }
 func (s *Session) NetEvents() ([]wfp.NetEvent, error) {
 	ev, _ := s.e.NetEvents()
 	return ev, nil
+}
+
+// FilterHits returns, for every filter, how many classifications its conditions
+// matched (whether or not it decided), so a replay can list filters that never
+// matched.
+func (e *Engine) FilterHits() map[wfp.FilterID]uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[wfp.FilterID]uint64, len(e.st.filtersByID))
+	for id, f := range e.st.filtersByID {
+		out[id] = f.hits.Load()
+	}
+	return out
 }

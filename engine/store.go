@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"sync/atomic"
+
 	"github.com/wfpsim/wfpsim/layers"
 	"github.com/wfpsim/wfpsim/wfp"
 )
@@ -57,6 +59,9 @@ type filterObj struct {
 	layer *layers.Layer
 	// kernelContext is FWPS_FILTER0.context as the callout's notifyFn set it.
 	kernelContext uint64
+	// hits counts the classifications in which the filter's conditions matched; it
+	// survives recompiles.
+	hits *atomic.Uint64
 	meta
 }
 
