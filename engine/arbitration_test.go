@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -567,4 +568,64 @@ func TestA2AllSublayersEvaluated(t *testing.T) {
 	require.Len(t, d.Sublayers, 2)
 	assert.Equal(t, hi, d.Sublayers[0].Sublayer, "highest weight first")
 	assert.Equal(t, lo, d.Sublayers[1].Sublayer)
+}
+
+// TestB3B4B6ConditionsThroughClassify: same field ORed, different fields ANDed, no
+// conditions match all (B3); no type conversion (B4); empty fields (B6); user
+// conditions against the token (B4's security-descriptor exception).
+func TestB3B4B6ConditionsThroughClassify(t *testing.T) {
+	l := layers.ALEAuthConnectV4
+	rport, proto, user := layers.ConditionIPRemotePort, layers.ConditionIPProtocol, layers.ConditionALEUserID
+	system := wfp.MustParseSID("S-1-5-18")
+	someone := wfp.MustParseSID("S-1-5-21-1-2-3-1001")
+	admins := wfp.MustParseSID("S-1-5-32-544")
+	tests := []struct {
+		name  string
+		conds []wfp.Condition
+		in    []kv
+		match bool
+	}{
+		{"B3 no conditions match everything", nil, nil, true},
+		{"B3 same field ORed: first", []wfp.Condition{eq(rport, wfp.Uint16(80)), eq(rport, wfp.Uint16(443))}, []kv{{rport, wfp.Uint16(80)}}, true},
+		{"B3 same field ORed: second", []wfp.Condition{eq(rport, wfp.Uint16(80)), eq(rport, wfp.Uint16(443))}, []kv{{rport, wfp.Uint16(443)}}, true},
+		{"B3 same field ORed: neither", []wfp.Condition{eq(rport, wfp.Uint16(80)), eq(rport, wfp.Uint16(443))}, []kv{{rport, wfp.Uint16(22)}}, false},
+		{"B3 different fields ANDed: both", []wfp.Condition{eq(rport, wfp.Uint16(80)), eq(proto, wfp.Uint8(6))}, []kv{{rport, wfp.Uint16(80)}, {proto, wfp.Uint8(6)}}, true},
+		{"B3 different fields ANDed: one", []wfp.Condition{eq(rport, wfp.Uint16(80)), eq(proto, wfp.Uint8(6))}, []kv{{rport, wfp.Uint16(80)}, {proto, wfp.Uint8(17)}}, false},
+		{"B3 OR inside AND", []wfp.Condition{eq(proto, wfp.Uint8(6)), eq(rport, wfp.Uint16(80)), eq(rport, wfp.Uint16(443))},
+			[]kv{{rport, wfp.Uint16(443)}, {proto, wfp.Uint8(6)}}, true},
+		{"B4 incoming value of another type does not match", []wfp.Condition{eq(rport, wfp.Uint16(80))}, []kv{{rport, wfp.Uint32(80)}}, false},
+		{"B6 empty field does not match a value", []wfp.Condition{eq(rport, wfp.Uint16(80))}, nil, false},
+		{"B6 empty field does not match not_equal", []wfp.Condition{cond(rport, wfp.MatchNotEqual, wfp.Uint16(80))}, nil, false},
+		{"B6 equal empty matches an empty field", []wfp.Condition{eq(rport, wfp.Empty{})}, nil, true},
+		{"B6 equal empty does not match a value", []wfp.Condition{eq(rport, wfp.Empty{})}, []kv{{rport, wfp.Uint16(80)}}, false},
+		{"SDDL allows system", []wfp.Condition{eq(user, wfp.SecurityDescriptor("D:(A;;CC;;;S-1-5-18)"))},
+			[]kv{{user, wfp.TokenAccessInformation{User: system}}}, true},
+		{"SDDL does not allow another user", []wfp.Condition{eq(user, wfp.SecurityDescriptor("D:(A;;CC;;;S-1-5-18)"))},
+			[]kv{{user, wfp.TokenAccessInformation{User: someone}}}, false},
+		{"SDDL deny ACE first", []wfp.Condition{eq(user, wfp.SecurityDescriptor("D:(D;;CC;;;BA)(A;;CC;;;WD)"))},
+			[]kv{{user, wfp.TokenAccessInformation{User: someone, Groups: []wfp.SID{admins}}}}, false},
+		{"SDDL allow by group", []wfp.Condition{eq(user, wfp.SecurityDescriptor("D:(D;;CC;;;S-1-5-18)(A;;CC;;;BA)"))},
+			[]kv{{user, wfp.TokenAccessInformation{User: someone, Groups: []wfp.SID{admins}}}}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := newEnv(t)
+			sl := x.sublayer("s", 0x4000)
+			id := x.filter(wfp.Filter{Layer: l.Key, Sublayer: sl, Conditions: tc.conds, Action: wfp.Action{Type: wfp.ActionBlock}})
+			// The reference matcher agrees with the hand-written expectation.
+			f, err := x.s.FilterByID(id)
+			require.NoError(t, err)
+			vals := values(t, l, tc.in...)
+			if !slices.ContainsFunc(tc.conds, func(c wfp.Condition) bool { return c.Field == user.Key }) {
+				assert.Equal(t, tc.match, refFilterMatches(l, f, vals), "reference")
+			}
+			for _, traced := range []bool{false, true} {
+				d, tr := x.classify(l, vals, traced)
+				assert.Equal(t, tc.match, d.Decided, "traced=%v", traced)
+				if traced && !tc.match {
+					assert.Contains(t, tr.String(), "not matched: ")
+				}
+			}
+		})
+	}
 }
