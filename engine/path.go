@@ -244,8 +244,9 @@ func (s *Stack) authorize(res *Result, f *Flow, ale *layers.Layer, c *classifyCt
 	if evicted := s.flows.add(f); evicted != nil {
 		s.endFlow(evicted, fmt.Sprintf("evicted: the flow table holds at most %d flows", s.opts.MaxFlows))
 	}
+	at := len(res.Steps)
 	ok := s.classify(res, ale, c, note)
-	f.Decision = res.Steps[len(res.Steps)-1].Decision
+	f.Decision = res.Steps[at].Decision // the ALE layer's, not its discard twin's
 	f.Decision.Sublayers = append([]SublayerResult(nil), f.Decision.Sublayers...)
 	f.authorizedBy = s.e.snap.Load().layers[ale.Key]
 	res.Flow = f
