@@ -21,6 +21,10 @@ type flowKey struct {
 }
 
 func (k flowKey) String() string {
+	if !k.remote.IsValid() {
+		// the shared flow of inbound broadcast and multicast (rule C14)
+		return fmt.Sprintf("%s %s <-> any (broadcast/multicast)", protoName(k.proto), k.local)
+	}
 	return fmt.Sprintf("%s %s <-> %s", protoName(k.proto), k.local, k.remote)
 }
 
@@ -83,6 +87,7 @@ type Flow struct {
 	lastSeen     time.Time
 	idle         time.Duration
 	finSeen      [2]bool // per direction
+	lastFIN      int8    // the direction (0 out, 1 in) of the second FIN
 	contexts     []flowContext
 	lru          *list.Element
 	stream       [2]streamState

@@ -334,22 +334,31 @@ func (s *Stack) establishes(f *Flow, p *Packet, inbound bool) bool {
 	return p.TCPFlags&(TCPSyn|TCPAck) == TCPAck || (s.opts.AdoptMidstream && p.TCPFlags&TCPSyn == 0 && p.TCPFlags&TCPAck != 0)
 }
 
-// tcpEnd ends a TCP flow on RST, or once both sides sent FIN (rule C8: no layer
-// indicates it; the flow's contexts see FlowDelete).
+// tcpEnd ends a TCP flow on RST, or once both sides sent FIN and the last FIN was
+// acknowledged (rule C8: no layer indicates it; the flow's contexts see FlowDelete).
 func (s *Stack) tcpEnd(f *Flow, p *Packet, inbound bool) {
 	if p.TCPFlags&TCPRst != 0 {
 		s.endFlow(f, "RST")
 		return
 	}
+	i := 0
+	if inbound {
+		i = 1
+	}
 	if p.TCPFlags&TCPFin != 0 {
-		i := 0
-		if inbound {
-			i = 1
+		if f.finSeen[0] && f.finSeen[1] {
+			return // a retransmitted FIN
 		}
 		f.finSeen[i] = true
 		if f.finSeen[0] && f.finSeen[1] {
-			s.endFlow(f, "FIN from both sides")
+			// The TCB lives until the other side acknowledges this last FIN; ending
+			// the flow now would turn that ACK into a segment with no TCB.
+			f.lastFIN = int8(i)
 		}
+		return
+	}
+	if f.finSeen[0] && f.finSeen[1] && int8(i) != f.lastFIN && p.TCPFlags&TCPAck != 0 {
+		s.endFlow(f, "FIN from both sides, and the last ACK")
 	}
 }
 
@@ -604,7 +613,16 @@ func (s *Stack) reply(p *Packet, iface *Interface) *Result {
 
 func rstFor(p *Packet) *Packet {
 	r := &Packet{IPVersion: p.IPVersion, Src: p.Dst, Dst: p.Src, Protocol: 6, TTL: 128, SrcPort: p.DstPort, DstPort: p.SrcPort,
-		TCPFlags: TCPRst | TCPAck, Ack: p.Seq + 1, IPHeaderLen: p.IPHeaderLen, TransportHeaderLen: 20, Time: p.Time}
+		TCPFlags: TCPRst | TCPAck, Ack: p.Seq + 1, IPHeaderLen: ipHeaderLen(p.Src), TransportHeaderLen: 20, Time: p.Time}
+	return replyFrame(r, p)
+}
+
+// replyFrame gives a reply the Ethernet header of the frame it answers, reversed, so
+// it passes the outbound MAC layer as the frame it answers passed the inbound one.
+func replyFrame(r, p *Packet) *Packet {
+	if p.Ethernet {
+		r.WithEthernet(p.MACDst, p.MACSrc, p.VLANID)
+	}
 	return r
 }
 
@@ -613,8 +631,8 @@ func portUnreachableFor(p *Packet) *Packet {
 	if p.IPVersion == 6 {
 		typ, code, proto = 1, 4, 58
 	}
-	return &Packet{IPVersion: p.IPVersion, Src: p.Dst, Dst: p.Src, Protocol: proto, TTL: 128, ICMPType: typ, ICMPCode: code,
-		Embedded: p, IPHeaderLen: p.IPHeaderLen, TransportHeaderLen: 8, Time: p.Time}
+	return replyFrame(&Packet{IPVersion: p.IPVersion, Src: p.Dst, Dst: p.Src, Protocol: proto, TTL: 128, ICMPType: typ, ICMPCode: code,
+		Embedded: p, IPHeaderLen: ipHeaderLen(p.Src), TransportHeaderLen: 8, Time: p.Time}, p)
 }
 
 // isBroadcastOrMulticast: multicast, the limited broadcast, or the directed broadcast

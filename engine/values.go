@@ -58,6 +58,22 @@ const reauthReasonPolicyChange = 0x1
 
 var nullSID = wfp.MustParseSID("S-1-0-0")
 
+// flagMasks holds, per layer, the FWP_CONDITION_FLAG_* bits that can appear in its
+// FLAGS field (Layer.ConditionFlags, from condition_flag_layers.tsv).
+var flagMasks = func() map[*layers.Layer]uint32 {
+	m := map[*layers.Layer]uint32{}
+	for _, l := range layers.Layers() {
+		var mask uint32
+		for _, name := range l.ConditionFlags {
+			if c, ok := layers.ConstantByName(name); ok {
+				mask |= uint32(c.Value)
+			}
+		}
+		m[l] = mask
+	}
+	return m
+}()
+
 func addrType(a netip.Addr) wfp.Value {
 	switch {
 	case a.IsMulticast():
@@ -182,7 +198,9 @@ func (c *classifyCtx) values(l *layers.Layer) []wfp.Value {
 				v = wfp.Uint32(c.outIface.Index)
 			}
 		case "FLAGS":
-			v = wfp.Uint32(c.flags)
+			// Only the flags condition_flag_layers.tsv lists for this layer: the
+			// context carries flags (loopback, fragment) for the whole path.
+			v = wfp.Uint32(c.flags & flagMasks[l])
 		case "DIRECTION":
 			// Rule D3: the connection's direction at FLOW_ESTABLISHED and STREAM, the
 			// packet's at DATAGRAM_DATA and STREAM_PACKET.
