@@ -36,6 +36,7 @@ func commands() []*command {
 		conditionsCommand(),
 		checkCommand(),
 		explainCommand(),
+		replayCommand(),
 	}
 }
 

@@ -1,0 +1,214 @@
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/wfpsim/wfpsim/engine"
+)
+
+// maxScanEntries bounds the first pass's tables, so memory stays bounded on huge
+// captures.
+const maxScanEntries = 200_000
+
+// scan is what a first pass over the captures learned.
+type scan struct {
+	syns      map[netip.Addr]int // TCP SYNs (without ACK) sent, by source
+	synTotal  int
+	sources   map[netip.Addr]int      // packets sent, by source
+	macOf     map[netip.Addr][6]byte  // the source MAC address of an IP source
+	tcpListen map[netip.AddrPort]bool // sent a SYN-ACK: a listening socket
+	udpBound  map[netip.AddrPort]bool // sent a datagram: a bound socket
+	// initiators counts, per address, the conversations whose first packet it sent.
+	initiators map[netip.Addr]int
+	seenConv   map[convKey]bool
+	macAddrs   map[[6]byte]map[netip.Addr]bool // the IP sources behind a MAC address
+}
+
+// convKey is an unordered conversation: protocol and both endpoints.
+type convKey struct {
+	proto uint8
+	a, b  netip.AddrPort
+}
+
+func convOf(p *engine.Packet) convKey {
+	a, b := netip.AddrPortFrom(p.Src, p.SrcPort), netip.AddrPortFrom(p.Dst, p.DstPort)
+	if b.Compare(a) < 0 {
+		a, b = b, a
+	}
+	return convKey{p.Protocol, a, b}
+}
+
+// prescan reads the captures once (streaming) to learn which host took them and
+// which ports it had open. Unreadable files are reported by the replay itself.
+func prescan(files []string, d *decoder) (*scan, error) {
+	s := &scan{syns: map[netip.Addr]int{}, sources: map[netip.Addr]int{}, macOf: map[netip.Addr][6]byte{},
+		tcpListen: map[netip.AddrPort]bool{}, udpBound: map[netip.AddrPort]bool{},
+		initiators: map[netip.Addr]int{}, seenConv: map[convKey]bool{}, macAddrs: map[[6]byte]map[netip.Addr]bool{}}
+	for _, file := range files {
+		src, err := Open(file)
+		if err != nil {
+			continue
+		}
+		for {
+			f, err := src.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					break
+				}
+				break
+			}
+			if !Supported(f.LinkType) {
+				continue
+			}
+			p, err := d.decode(f)
+			if err != nil || p.IPVersion == 0 {
+				continue
+			}
+			s.add(p)
+		}
+		src.Close()
+	}
+	return s, nil
+}
+
+func (s *scan) add(p *engine.Packet) {
+	if len(s.sources) < maxScanEntries {
+		s.sources[p.Src]++
+	}
+	if p.Ethernet {
+		if _, ok := s.macOf[p.Src]; !ok && len(s.macOf) < maxScanEntries {
+			s.macOf[p.Src] = p.MACSrc
+		}
+		if s.macAddrs[p.MACSrc] == nil {
+			s.macAddrs[p.MACSrc] = map[netip.Addr]bool{}
+		}
+		if len(s.macAddrs[p.MACSrc]) <= maxHostAddrs {
+			s.macAddrs[p.MACSrc][p.Src] = true
+		}
+	}
+	if c := convOf(p); !s.seenConv[c] && len(s.seenConv) < maxScanEntries {
+		s.seenConv[c] = true
+		if !p.Src.IsUnspecified() {
+			s.initiators[p.Src]++
+		}
+	}
+	switch p.Protocol {
+	case 6:
+		switch p.TCPFlags & (engine.TCPSyn | engine.TCPAck) {
+		case engine.TCPSyn:
+			s.syns[p.Src]++
+			s.synTotal++
+		case engine.TCPSyn | engine.TCPAck:
+			if len(s.tcpListen) < maxScanEntries {
+				s.tcpListen[netip.AddrPortFrom(p.Src, p.SrcPort)] = true
+			}
+		}
+	case 17:
+		if len(s.udpBound) < maxScanEntries && !p.IsFragment() {
+			s.udpBound[netip.AddrPortFrom(p.Src, p.SrcPort)] = true
+		}
+	}
+}
+
+// maxHostAddrs: a MAC address behind more IP sources than this is a router's, and
+// does not say which addresses belong to one host.
+const maxHostAddrs = 4
+
+// infer picks the capturing host: the source of the most TCP SYNs (it opened the
+// connections), else the address that started the most conversations (sent their
+// first packet); then the other addresses sent from the same MAC address (its IPv4
+// and IPv6 addresses), unless that MAC is a router's. It says why.
+func (s *scan) infer() ([]netip.Addr, string) {
+	best, n, total, what := pick(s.syns), 0, s.synTotal, "TCP SYNs"
+	if best.IsValid() {
+		n = s.syns[best]
+	} else {
+		best = pick(s.initiators)
+		if !best.IsValid() {
+			return nil, "no IP packet in the captures"
+		}
+		n, what, total = s.initiators[best], "conversations' first packets", 0
+		for _, c := range s.initiators {
+			total += c
+		}
+	}
+	locals := []netip.Addr{best}
+	if mac, ok := s.macOf[best]; ok && len(s.macAddrs[mac]) <= maxHostAddrs {
+		for a := range s.macAddrs[mac] {
+			if a != best && !a.IsUnspecified() {
+				locals = append(locals, a)
+			}
+		}
+	}
+	sort.Slice(locals[1:], func(i, j int) bool { return locals[1+i].Less(locals[1+j]) })
+	names := make([]string, len(locals))
+	for i, a := range locals {
+		names[i] = a.String()
+	}
+	why := fmt.Sprintf("treating %s as local: it sent %d of the %d %s", strings.Join(names, ", "), n, total, what)
+	if len(locals) > 1 {
+		why += " (the other addresses share its MAC address)"
+	}
+	return locals, why
+}
+
+func pick(m map[netip.Addr]int) netip.Addr {
+	var best netip.Addr
+	for a, c := range m {
+		if a.IsUnspecified() {
+			continue
+		}
+		if !best.IsValid() || c > m[best] || (c == m[best] && a.Less(best)) {
+			best = a
+		}
+	}
+	return best
+}
+
+// hostFor builds a host owning the local addresses on one Ethernet interface (index
+// 2) besides the loopback interface (index 1).
+func hostFor(locals []netip.Addr, s *scan) engine.Host {
+	iface := engine.Interface{Index: 2, Name: "capture", Type: engine.IfTypeEthernet, Ethernet: true,
+		LUID: uint64(engine.IfTypeEthernet)<<48 | 2}
+	for _, a := range locals {
+		iface.Addrs = append(iface.Addrs, netip.PrefixFrom(a, a.BitLen()))
+		if mac, ok := s.macOf[a]; ok {
+			iface.MAC = mac
+		}
+	}
+	return engine.Host{Name: "inferred from the capture", Interfaces: []engine.Interface{engine.LoopbackInterface, iface}}
+}
+
+// sockets returns the sockets the capture shows in use on the host that the host
+// does not list: TCP ports that answered a SYN (listening) and UDP ports that sent.
+func (s *scan) sockets(h *engine.Host) []engine.Socket {
+	var out []engine.Socket
+	listed := func(proto uint8, ap netip.AddrPort) bool {
+		for _, so := range h.Sockets {
+			if so.Protocol == proto && so.Local.Port() == ap.Port() && (so.Local.Addr() == ap.Addr() || so.Local.Addr().IsUnspecified()) {
+				return true
+			}
+		}
+		return false
+	}
+	add := func(m map[netip.AddrPort]bool, proto uint8, listen bool) {
+		keys := make([]netip.AddrPort, 0, len(m))
+		for ap := range m {
+			keys = append(keys, ap)
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i].Compare(keys[j]) < 0 })
+		for _, ap := range keys {
+			if h.IsLocal(ap.Addr()) && !listed(proto, ap) {
+				out = append(out, engine.Socket{Protocol: proto, Local: ap, Listen: listen})
+			}
+		}
+	}
+	add(s.tcpListen, 6, true)
+	add(s.udpBound, 17, false)
+	return out
+}

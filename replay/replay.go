@@ -1,0 +1,349 @@
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/wfpsim/wfpsim/engine"
+	"github.com/wfpsim/wfpsim/wfp"
+)
+
+// Options configure a replay.
+type Options struct {
+	// Host is the machine the capture was taken on. Nil: a host is built from Locals,
+	// or, when Locals is empty too, from an inference over the captures (see Infer).
+	Host *engine.Host
+	// Locals are this host's addresses (wfpsim replay --local).
+	Locals []netip.Addr
+	// Trace records each step's arbitration trace (wfpsim replay -v).
+	Trace bool
+	// FilterName maps a filter id to the name to print; nil prints the engine's name.
+	FilterName func(wfp.FilterID) string
+	// MaxFlows bounds the stack's flow table (0: the stack's default).
+	MaxFlows int
+}
+
+// PacketResult is what the policy would have done to one packet.
+type PacketResult struct {
+	File string
+	N    uint64 // 1-based packet number in its file
+	Time time.Time
+	// Direction is inbound, outbound, forward or loopback.
+	Direction string
+	// Flow is "<proto> <src>:<port> -> <dst>:<port>" as the packet travels.
+	Flow    string
+	Verdict string // permit or block
+	// Layer is the C name of the layer that blocked, empty when permitted.
+	Layer  string
+	Filter string
+	Reason string
+	Steps  []engine.Step
+	// Replies are packets the stack sent in answer (RST, ICMP unreachable).
+	Replies []*engine.Result
+	// Frame is the captured record.
+	Frame Frame
+	// Skipped: the frame was not replayed (Reason says why: undecodable, an
+	// unsupported link type, not this host's traffic); Verdict is empty.
+	Skipped bool
+}
+
+// Problem is a frame the replay could not use, or a file it could not finish.
+type Problem struct {
+	File string
+	N    uint64 // 0 when about the file as a whole
+	Msg  string
+}
+
+func (p Problem) String() string {
+	if p.N == 0 {
+		return fmt.Sprintf("%s: %s", p.File, p.Msg)
+	}
+	return fmt.Sprintf("%s: packet %d: %s", p.File, p.N, p.Msg)
+}
+
+// Replayer replays captures through a simulated host on an engine that already holds
+// the policy.
+type Replayer struct {
+	e     *engine.Engine
+	opts  Options
+	stack *engine.Stack
+	dec   *decoder
+	iface map[netip.Addr]uint32 // local address -> interface index
+	// Inference says how the host was chosen when it was inferred.
+	Inference string
+	Summary   Summary
+}
+
+// New returns a replayer. Start must be called with the captures before Replay (it
+// infers the host when needed).
+func New(e *engine.Engine, opts Options) *Replayer {
+	return &Replayer{e: e, opts: opts, dec: newDecoder(), iface: map[netip.Addr]uint32{}}
+}
+
+// Start builds the simulated host: the given host, or one built from the local
+// addresses, or one inferred from the captures. Ports the capture shows in use on
+// the local side (a SYN-ACK sent: a listening TCP socket; datagrams sent: a bound UDP
+// socket) become sockets when the host file does not list them, so that what worked
+// in the capture is not refused as a closed port.
+func (r *Replayer) Start(files []string) error {
+	scan, err := prescan(files, r.dec)
+	if err != nil {
+		return err
+	}
+	var h engine.Host
+	switch {
+	case r.opts.Host != nil:
+		h = *r.opts.Host
+		h.Sockets = append([]engine.Socket(nil), h.Sockets...)
+	default:
+		locals := r.opts.Locals
+		if len(locals) == 0 {
+			var why string
+			locals, why = scan.infer()
+			if len(locals) == 0 {
+				why = "no local address: " + why + "; IP packets will not be replayed (give --host FILE or --local ADDR)"
+			}
+			r.Inference = why
+		}
+		h = hostFor(locals, scan)
+	}
+	for _, s := range scan.sockets(&h) {
+		h.Sockets = append(h.Sockets, s)
+	}
+	for _, i := range h.Interfaces {
+		for _, p := range i.Addrs {
+			r.iface[p.Addr()] = i.Index
+		}
+	}
+	st, err := r.e.NewStack(h, engine.StackOptions{Trace: r.opts.Trace, AdoptMidstream: true, MaxFlows: r.opts.MaxFlows})
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	r.stack = st
+	r.Summary = newSummary()
+	return nil
+}
+
+// Stack is the simulated host's stack (after Start).
+func (r *Replayer) Stack() *engine.Stack { return r.stack }
+
+// Replay replays one capture, calling emit for every packet the host sent or
+// received. Frames that cannot be replayed are reported to problem and skipped; a
+// file that ends early is reported too, and Replay returns nil so that the next file
+// is replayed. Only an error from emit stops it.
+func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem func(Problem)) error {
+	src, err := Open(file)
+	if err != nil {
+		problem(Problem{File: file, Msg: strings.TrimPrefix(err.Error(), "replay: ")})
+		r.Summary.Incomplete = true
+		return nil
+	}
+	defer src.Close()
+	unsupported := map[uint16]int{}
+	for {
+		f, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			problem(Problem{File: file, Msg: strings.TrimPrefix(err.Error(), "replay: "+file+": ")})
+			r.Summary.Incomplete = true
+			break
+		}
+		r.Summary.Frames++
+		skip := func(why string) error {
+			return emit(&PacketResult{File: file, N: f.N, Time: f.Time, Frame: f, Skipped: true, Reason: why})
+		}
+		if !Supported(f.LinkType) {
+			msg := fmt.Sprintf("unsupported link type %s: its packets are skipped (supported: ETHERNET, NULL/LOOP, RAW, IPV4, IPV6, LINUX_SLL)", LinkTypeName(f.LinkType))
+			if unsupported[f.LinkType] == 0 {
+				problem(Problem{File: file, N: f.N, Msg: msg})
+			}
+			unsupported[f.LinkType]++
+			r.Summary.Skipped++
+			if err := skip("not replayed: " + msg); err != nil {
+				return err
+			}
+			continue
+		}
+		p, err := r.dec.decode(f)
+		if err != nil {
+			problem(Problem{File: file, N: f.N, Msg: "not replayed: " + err.Error()})
+			r.Summary.Skipped++
+			if err := skip("not replayed: " + err.Error()); err != nil {
+				return err
+			}
+			continue
+		}
+		res := r.one(p)
+		if res == nil {
+			r.Summary.NotThisHost++
+			if err := skip("not replayed: neither to nor from this host, which does not forward"); err != nil {
+				return err
+			}
+			continue
+		}
+		pr := r.result(file, f.N, p, res)
+		pr.Frame = f
+		r.Summary.add(pr, res)
+		if err := emit(pr); err != nil {
+			return err
+		}
+	}
+	for lt, n := range unsupported {
+		if n > 1 {
+			problem(Problem{File: file, Msg: fmt.Sprintf("%d packets of link type %s skipped", n, LinkTypeName(lt))})
+		}
+	}
+	for _, w := range src.Warnings {
+		problem(Problem{File: file, Msg: strings.TrimPrefix(w, file+": ")})
+	}
+	return nil
+}
+
+// one walks a packet through the stack from the host's side; nil when the packet is
+// neither to nor from the host and the host does not forward.
+func (r *Replayer) one(p *engine.Packet) *engine.Result {
+	h := r.stack.Host()
+	switch {
+	case p.IPVersion == 0:
+		// Not IP: the MAC layers of the interface that saw it.
+		return r.stack.Receive(r.arrival(p), p)
+	case h.IsLocal(p.Src):
+		return r.stack.Send(p)
+	case h.IsLocal(p.Dst) || isMulticastOrBroadcast(p.Dst):
+		return r.stack.Receive(r.arrival(p), p)
+	case h.Forwarding:
+		return r.stack.Receive(r.arrival(p), p)
+	}
+	return nil
+}
+
+// arrival picks the interface a received packet came in on: the one holding its
+// destination, else the first Ethernet-like interface.
+func (r *Replayer) arrival(p *engine.Packet) uint32 {
+	if i, ok := r.iface[p.Dst]; ok {
+		return i
+	}
+	h := r.stack.Host()
+	for _, i := range h.Interfaces {
+		if i.Type != engine.IfTypeSoftwareLoopback {
+			return i.Index
+		}
+	}
+	return h.Interfaces[0].Index
+}
+
+func (r *Replayer) result(file string, n uint64, p *engine.Packet, res *engine.Result) *PacketResult {
+	pr := &PacketResult{File: file, N: n, Time: p.Time, Flow: flowString(p), Verdict: "permit", Reason: res.Reason, Steps: res.Steps, Replies: res.Replies}
+	h := r.stack.Host()
+	switch {
+	case h.IsLocal(p.Src) && h.IsLocal(p.Dst):
+		pr.Direction = "loopback"
+	case h.IsLocal(p.Src):
+		pr.Direction = "outbound"
+	case h.IsLocal(p.Dst) || isMulticastOrBroadcast(p.Dst) || p.IPVersion == 0:
+		pr.Direction = "inbound"
+	default:
+		pr.Direction = "forward"
+	}
+	if res.Dropped() {
+		pr.Verdict = "block"
+		if res.DroppedAt != nil {
+			pr.Layer = res.DroppedAt.Name
+		}
+		pr.Filter = r.filterName(res.FilterID, res.FilterName)
+	}
+	if res.Pending {
+		pr.Reason = res.Reason
+	}
+	return pr
+}
+
+func (r *Replayer) filterName(id wfp.FilterID, name string) string {
+	if r.opts.FilterName != nil && id != 0 {
+		if n := r.opts.FilterName(id); n != "" {
+			return n
+		}
+	}
+	return name
+}
+
+func flowString(p *engine.Packet) string {
+	if p.IPVersion == 0 {
+		return fmt.Sprintf("ethertype-0x%04x", p.EtherType)
+	}
+	proto := map[uint8]string{1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6"}[p.Protocol]
+	if proto == "" {
+		proto = fmt.Sprintf("ip-%d", p.Protocol)
+	}
+	if p.Protocol == 6 || p.Protocol == 17 {
+		return fmt.Sprintf("%s %s -> %s", proto, netip.AddrPortFrom(p.Src, p.SrcPort), netip.AddrPortFrom(p.Dst, p.DstPort))
+	}
+	return fmt.Sprintf("%s %s -> %s", proto, p.Src, p.Dst)
+}
+
+func isMulticastOrBroadcast(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// Summary counts a replay's outcome.
+type Summary struct {
+	Frames, Skipped, NotThisHost int
+	Packets                      map[string]int // by verdict
+	ByLayer                      map[string]int // blocked packets by deciding layer
+	ByFilter                     map[string]int // blocked packets by deciding filter
+	Flows                        map[string]string
+	// Incomplete is set when a file could not be read to its end.
+	Incomplete bool
+}
+
+func newSummary() Summary {
+	return Summary{Packets: map[string]int{}, ByLayer: map[string]int{}, ByFilter: map[string]int{}, Flows: map[string]string{}}
+}
+
+func (s *Summary) add(pr *PacketResult, res *engine.Result) {
+	s.Packets[pr.Verdict]++
+	if pr.Verdict == "block" {
+		s.ByLayer[pr.Layer]++
+		if pr.Filter != "" {
+			s.ByFilter[pr.Filter]++
+		}
+	}
+	if res.Flow != nil {
+		key := res.Flow.Key()
+		if s.Flows[key] != "block" {
+			s.Flows[key] = pr.Verdict
+		}
+	}
+}
+
+// FlowsByVerdict counts flows: a flow with any blocked packet counts as blocked.
+func (s *Summary) FlowsByVerdict() map[string]int {
+	out := map[string]int{}
+	for _, v := range s.Flows {
+		out[v]++
+	}
+	return out
+}
+
+// sortedKeys returns a map's keys by descending count, then name.
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}

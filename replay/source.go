@@ -1,0 +1,248 @@
+package replay
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+)
+
+// Frame is one record of a capture.
+type Frame struct {
+	N        uint64 // 1-based packet number in the file
+	Time     time.Time
+	LinkType uint16 // the real link type, also above 255 (gopacket's LinkType is a uint8)
+	Data     []byte
+	// OrigLen is the length on the wire (the record may be shorter: the snapshot length).
+	OrigLen int
+	// Interface is the pcapng interface id (0 for pcap).
+	Interface int
+}
+
+// Source reads the frames of a pcap or pcapng file, streaming: memory does not grow
+// with the file.
+type Source struct {
+	name string
+	f    *os.File
+	br   *bufio.Reader
+	pcap *pcapgo.Reader
+	ng   *pcapgo.NgReader
+	// ngLinkTypes are the pcapng interfaces' link types per section, read from the
+	// file itself (pcapgo truncates them to 8 bits).
+	ngLinkTypes [][]uint16
+	section     int
+	lastIfaces  int
+	n           uint64
+	// Warnings are problems with single records that did not stop reading.
+	Warnings []string
+	pcapLink uint16
+}
+
+const (
+	magicPcapMicro   = 0xa1b2c3d4
+	magicPcapNano    = 0xa1b23c4d
+	magicPcapngBlock = 0x0a0d0d0a
+)
+
+// Open opens a capture file: pcap (micro- or nanosecond, either byte order) or pcapng
+// (several sections and interfaces, mixed link types).
+func Open(name string) (*Source, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	s, err := newSource(name, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func newSource(name string, f *os.File) (*Source, error) {
+	s := &Source{name: name, f: f, br: bufio.NewReaderSize(f, 1<<16)}
+	head, err := s.br.Peek(4)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("replay: %s: empty or shorter than a capture header (want a pcap or pcapng file)", name)
+		}
+		return nil, fmt.Errorf("replay: %s: %w", name, err)
+	}
+	le, be := binary.LittleEndian.Uint32(head), binary.BigEndian.Uint32(head)
+	switch {
+	case le == magicPcapngBlock:
+		types, err := scanPcapngInterfaces(name)
+		if err != nil {
+			return nil, err
+		}
+		s.ngLinkTypes = types
+		s.ng, err = pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		if err != nil {
+			return nil, fmt.Errorf("replay: %s: not a readable pcapng file: %v", name, err)
+		}
+		s.lastIfaces = s.ng.NInterfaces()
+	case le == magicPcapMicro || be == magicPcapMicro || le == magicPcapNano || be == magicPcapNano:
+		s.pcap, err = pcapgo.NewReader(s.br)
+		if err != nil {
+			return nil, fmt.Errorf("replay: %s: not a readable pcap file: %v", name, err)
+		}
+		var hdr [24]byte
+		if _, err := f.ReadAt(hdr[:], 0); err == nil {
+			order := binary.ByteOrder(binary.LittleEndian)
+			if be == magicPcapMicro || be == magicPcapNano {
+				order = binary.BigEndian
+			}
+			s.pcapLink = uint16(order.Uint32(hdr[20:24]))
+		}
+	default:
+		return nil, fmt.Errorf("replay: %s: not a capture: the file starts with 0x%08x, want a pcap (a1b2c3d4 / a1b23c4d) or pcapng (0a0d0d0a) magic number", name, be)
+	}
+	return s, nil
+}
+
+// Close closes the file.
+func (s *Source) Close() error { return s.f.Close() }
+
+// Name is the file name.
+func (s *Source) Name() string { return s.name }
+
+// Next returns the next frame, or io.EOF at the end. Any other error means the rest
+// of the file cannot be read (a truncated or corrupt record); it names the file and
+// the packet number.
+func (s *Source) Next() (Frame, error) {
+	if s.pcap != nil {
+		return s.nextPcap()
+	}
+	return s.nextNg()
+}
+
+func (s *Source) nextPcap() (Frame, error) {
+	data, ci, err := s.pcap.ReadPacketData()
+	n := s.n + 1
+	if err != nil {
+		if errors.Is(err, io.EOF) && ci.CaptureLength == 0 {
+			return Frame{}, io.EOF
+		}
+		if strings.Contains(err.Error(), "exceeds snap length") && ci.CaptureLength > 0 && ci.CaptureLength <= 1<<24 {
+			// The record is longer than the file's snapshot length: read it anyway.
+			data = make([]byte, ci.CaptureLength)
+			if _, rerr := io.ReadFull(s.br, data); rerr != nil {
+				return Frame{}, fmt.Errorf("replay: %s: packet %d: record of %d bytes is longer than the snapshot length and the file ends inside it: %v", s.name, n, ci.CaptureLength, rerr)
+			}
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%s: packet %d: record of %d bytes is longer than the file's snapshot length %d; replayed anyway", s.name, n, ci.CaptureLength, s.pcap.Snaplen()))
+		} else {
+			return Frame{}, fmt.Errorf("replay: %s: packet %d: %s", s.name, n, describeReadError(err))
+		}
+	}
+	s.n = n
+	return Frame{N: n, Time: ci.Timestamp, LinkType: s.pcapLink, Data: data, OrigLen: ci.Length}, nil
+}
+
+func (s *Source) nextNg() (Frame, error) {
+	data, ci, err := s.ng.ReadPacketData()
+	n := s.n + 1
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return Frame{}, io.EOF
+		}
+		return Frame{}, fmt.Errorf("replay: %s: packet %d: %s", s.name, n, describeReadError(err))
+	}
+	s.n = n
+	// A new section restarts interface numbering: pcapgo's interface count drops.
+	if k := s.ng.NInterfaces(); k < s.lastIfaces {
+		s.section++
+	} else if k > s.lastIfaces && s.section < len(s.ngLinkTypes) && k > len(s.ngLinkTypes[s.section]) {
+		s.section++
+	}
+	s.lastIfaces = s.ng.NInterfaces()
+	lt := uint16(0)
+	if lt8, ok := linkFromAncillary(ci); ok {
+		lt = uint16(lt8)
+	}
+	if s.section < len(s.ngLinkTypes) && ci.InterfaceIndex < len(s.ngLinkTypes[s.section]) {
+		lt = s.ngLinkTypes[s.section][ci.InterfaceIndex]
+	}
+	return Frame{N: n, Time: ci.Timestamp, LinkType: lt, Data: data, OrigLen: ci.Length, Interface: ci.InterfaceIndex}, nil
+}
+
+func linkFromAncillary(ci gopacket.CaptureInfo) (layers.LinkType, bool) {
+	if len(ci.AncillaryData) == 0 {
+		return 0, false
+	}
+	lt, ok := ci.AncillaryData[0].(layers.LinkType)
+	return lt, ok
+}
+
+func describeReadError(err error) string {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "the file ends inside this record (truncated capture)"
+	}
+	return err.Error()
+}
+
+// scanPcapngInterfaces reads a pcapng file's block headers and returns, per section,
+// the link types of its interface description blocks, at their full 16 bits.
+func scanPcapngInterfaces(name string) ([][]uint16, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<16)
+	var out [][]uint16
+	var order binary.ByteOrder = binary.LittleEndian
+	var hdr [12]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:8]); err != nil {
+			return out, nil // the packet reader reports truncation with the packet number
+		}
+		typ := binary.LittleEndian.Uint32(hdr[0:4])
+		if typ == magicPcapngBlock {
+			if _, err := io.ReadFull(r, hdr[8:12]); err != nil {
+				return out, nil
+			}
+			switch binary.LittleEndian.Uint32(hdr[8:12]) {
+			case 0x1a2b3c4d:
+				order = binary.LittleEndian
+			case 0x4d3c2b1a:
+				order = binary.BigEndian
+			default:
+				return out, nil
+			}
+			out = append(out, nil)
+			length := order.Uint32(hdr[4:8])
+			if length < 12 || length%4 != 0 {
+				return out, nil
+			}
+			if _, err := r.Discard(int(length) - 12); err != nil {
+				return out, nil
+			}
+			continue
+		}
+		typ = order.Uint32(hdr[0:4])
+		length := order.Uint32(hdr[4:8])
+		if length < 12 || length%4 != 0 || length > 1<<28 {
+			return out, nil
+		}
+		body := int(length) - 8
+		if typ == 1 && len(out) > 0 { // interface description block
+			var lt [2]byte
+			if _, err := io.ReadFull(r, lt[:]); err != nil {
+				return out, nil
+			}
+			out[len(out)-1] = append(out[len(out)-1], order.Uint16(lt[:]))
+			body -= 2
+		}
+		if _, err := r.Discard(body); err != nil {
+			return out, nil
+		}
+	}
+}
