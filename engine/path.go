@@ -119,7 +119,7 @@ func (s *Stack) receiveTransport(res *Result, iface *Interface, p *Packet, flags
 		// destination; replies within 4 s of our own multicast are let through.
 		key.remote = netip.AddrPort{}
 	}
-	f := s.flows.get(key)
+	f := s.lookup(key)
 	if f == nil && !bm && p.Protocol != 6 {
 		if until, ok := s.mcastOut[mcastKey{p.Protocol, netip.AddrPortFrom(p.Dst.Unmap(), p.DstPort)}]; ok && !s.now.After(until) {
 			if s.classify(res, transport, c, "reply to our multicast") {
@@ -437,9 +437,9 @@ func (s *Stack) sendTransport(res *Result, iface *Interface, p *Packet) bool {
 		return s.classify(res, transport, c, "ICMP error sent")
 	}
 	key := keyOut(p)
-	f := s.flows.get(key)
+	f := s.lookup(key)
 	if f == nil && p.Protocol != 6 && p.isEchoReply() == false {
-		if g := s.flows.get(flowKey{proto: key.proto, local: key.local}); g != nil {
+		if g := s.lookup(flowKey{proto: key.proto, local: key.local}); g != nil {
 			f = g // a reply to an inbound multicast on its shared flow
 		}
 	}

@@ -51,6 +51,7 @@ type Stack struct {
 	mcastOut  map[mcastKey]time.Time
 	now       time.Time
 	lastScan  time.Time
+	scanned   bool // lastScan is set
 	packets   uint64
 	injecting int
 	injected  []Injected
@@ -168,23 +169,39 @@ func (s *Stack) Advance(t time.Time) {
 		return
 	}
 	s.now = t
-	if s.lastScan.IsZero() {
-		s.lastScan = t
-	}
-	if t.Sub(s.lastScan) < time.Second {
+	if s.scanned && t.Sub(s.lastScan) < time.Second {
 		return
 	}
-	s.lastScan = t
+	s.scanned, s.lastScan = true, t
 	for _, f := range s.Flows() {
-		if !f.lastSeen.IsZero() && t.Sub(f.lastSeen) > f.idle {
-			s.endFlow(f, fmt.Sprintf("idle for more than %v", f.idle))
-		}
+		s.expired(f)
 	}
 	for k, until := range s.mcastOut {
 		if t.After(until) {
 			delete(s.mcastOut, k)
 		}
 	}
+}
+
+// expired ends f if it has been idle for longer than its timeout, and reports so.
+// A flow created before the clock was first set has lastSeen zero and is as old as
+// the clock says.
+func (s *Stack) expired(f *Flow) bool {
+	if s.now.Sub(f.lastSeen) > f.idle {
+		s.endFlow(f, fmt.Sprintf("idle for more than %v", f.idle))
+		return true
+	}
+	return false
+}
+
+// lookup finds a live flow: one idle past its timeout is ended first, even when the
+// table was scanned less than a second ago.
+func (s *Stack) lookup(k flowKey) *Flow {
+	f := s.flows.get(k)
+	if f != nil && s.expired(f) {
+		return nil
+	}
+	return f
 }
 
 // Close ends every flow (their contexts' FlowDelete is called).
