@@ -210,6 +210,7 @@ func (t *ConnTracker) Errors() []error {
 }
 
 var _ Callout = (*ConnTracker)(nil)
+
 // value returns the incoming value of condition c at the classifying layer, or nil
 // when the layer has no such field or it is FWP_EMPTY. The teaching callouts read
 // incoming values this way: by the layer's FWPS_FIELD_* index, as a driver does.

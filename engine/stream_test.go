@@ -93,7 +93,7 @@ func (r *recorder) Classify(_ *callout.IncomingValues, _ *callout.Metadata, ld a
 	}
 }
 func (r *recorder) Notify(callout.NotifyType, wfp.FilterKey, *callout.Filter) error { return nil }
-func (r *recorder) FlowDelete(wfp.LayerID, wfp.CalloutID, uint64)                  {}
+func (r *recorder) FlowDelete(wfp.LayerID, wfp.CalloutID, uint64)                   {}
 
 func (r *recorder) Seen() []string {
 	r.mu.Lock()
