@@ -73,7 +73,7 @@ func (c *ctxCallout) FlowDelete(_ wfp.LayerID, _ wfp.CalloutID, fc uint64) {
 
 // stackWith builds an engine with code registered as an inspection callout at each
 // of the layers, and a stack on testHost.
-func stackWith(t *testing.T, opts engine.StackOptions, code callout.Callout, at ...*layers.Layer) (*env, *engine.Stack) {
+func stackWith(t testing.TB, opts engine.StackOptions, code callout.Callout, at ...*layers.Layer) (*env, *engine.Stack) {
 	v := newEnv(t)
 	for _, l := range at {
 		k := v.registered("c-"+l.ShortName, l, code)
@@ -95,10 +95,10 @@ func TestFlowAssociateContextRules(t *testing.T) { // rule D4
 		k := meta.Kernel
 		l := layers.ALEFlowEstablishedV4.ID
 		errs = append(errs,
-			k.FlowAssociateContext(meta.FlowHandle, l, c.id, 0),     // zero context
-			k.FlowAssociateContext(meta.FlowHandle, l, c.id, 1),     // ok
-			k.FlowAssociateContext(meta.FlowHandle, l, c.id, 2),     // a second one for the same callout
-			k.FlowAssociateContext(999999, l, c.id, 3),              // no such flow
+			k.FlowAssociateContext(meta.FlowHandle, l, c.id, 0),    // zero context
+			k.FlowAssociateContext(meta.FlowHandle, l, c.id, 1),    // ok
+			k.FlowAssociateContext(meta.FlowHandle, l, c.id, 2),    // a second one for the same callout
+			k.FlowAssociateContext(999999, l, c.id, 3),             // no such flow
 			k.FlowAssociateContext(meta.FlowHandle, l, c.id+77, 4), // not a registered callout
 		)
 	}
