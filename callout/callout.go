@@ -101,7 +101,8 @@ type Metadata struct {
 	FrameLength             uint32
 	// InjectedBy is the injection handle of the callout that injected this packet, 0
 	// when it was not injected (FwpsQueryPacketInjectionState0): a callout skips its
-	// own packets.
+	// own packets. At a callout_terminating filter, return Permit (not Continue) for
+	// your own injected packets: Continue there is treated as Block (rule A8).
 	InjectedBy uint64
 	// Kernel gives the callout the FwpsXxx functions of the engine that called it:
 	// flow contexts and injection. It is nil outside a stack (engine.Classify alone).

@@ -46,6 +46,9 @@ type Decision struct {
 	FilterName string
 	// Sublayers lists the sublayers of the layer that hold filters, in evaluation order.
 	Sublayers []SublayerResult
+	// Fault describes a callout that panicked during the classification (on Windows a
+	// bug check); the engine contained it and treated the callout's answer as block.
+	Fault string
 }
 
 // SublayerResult is one sublayer's part of a decision.
@@ -141,7 +144,7 @@ func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *T
 				}
 				tf.Matched = true
 				f.hits.Add(1)
-				a, hard, abs := e.evalFilter(f, req, verdict, rights, tf, snap)
+				a, hard, abs := e.evalFilter(f, req, verdict, rights, tf, snap, out)
 				if a == wfp.ActionPermit || a == wfp.ActionBlock {
 					decider, res.Action, res.Hard, absorb = f, a, hard, abs
 				}
@@ -153,7 +156,7 @@ func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *T
 					continue
 				}
 				f.hits.Add(1)
-				a, hard, abs := e.evalFilter(f, req, verdict, rights, nil, snap)
+				a, hard, abs := e.evalFilter(f, req, verdict, rights, nil, snap, out)
 				if a == wfp.ActionPermit || a == wfp.ActionBlock {
 					decider, res.Action, res.Hard, absorb = f, a, hard, abs
 					break
@@ -195,7 +198,7 @@ func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *T
 
 // evalFilter returns what a matching filter contributes: permit or block with its
 // hardness, or continue / 0 (nothing). Callouts follow rules A8, A9 and D9.
-func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, rights callout.Rights, tf *TraceFilter, snap *snapshot) (wfp.ActionType, bool, bool) {
+func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, rights callout.Rights, tf *TraceFilter, snap *snapshot, out *Decision) (wfp.ActionType, bool, bool) {
 	clear := f.flags&wfp.FilterFlagClearActionRight != 0
 	switch f.action {
 	case wfp.ActionBlock:
@@ -246,6 +249,7 @@ func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, ri
 	returned := co.Action
 	if panicked != nil {
 		returned = wfp.ActionBlock
+		out.Fault = fmt.Sprintf("callout %q (filter %q) panicked in classifyFn: %v", name, f.name, panicked)
 	}
 	mapped := returned
 	switch f.action {

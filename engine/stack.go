@@ -252,6 +252,9 @@ func (s *Stack) classifyOnly(res *Result, l *layers.Layer, c *classifyCtx, note 
 		tr = &Trace{}
 	}
 	_ = s.e.Classify(&req, &step.Decision, tr)
+	if step.Decision.Fault != "" {
+		s.faults = append(s.faults, step.Decision.Fault)
+	}
 	step.Trace = tr
 	res.Steps = append(res.Steps, step)
 	return step.Decision
