@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 
@@ -91,7 +92,25 @@ func (d *decoder) decode(f Frame) (*engine.Packet, error) {
 	case linkEthernet:
 		first = layers.LayerTypeEthernet
 	case linkNull, linkLoop:
-		first = layers.LayerTypeLoopback
+		// The 4-byte address family: host byte order for NULL (whichever order gives
+		// a small number), network order for LOOP. gopacket's Loopback decoder does
+		// not know Windows' AF_INET6 (23), so the replay reads the family itself.
+		if len(data) < 4 {
+			return nil, &decodeError{fmt.Sprintf("loopback frame of %d bytes is shorter than its 4-byte address family", len(data))}
+		}
+		fam := binary.LittleEndian.Uint32(data)
+		if f.LinkType == linkLoop || (data[0] == 0 && data[1] == 0) {
+			fam = binary.BigEndian.Uint32(data)
+		}
+		switch fam {
+		case 2: // AF_INET everywhere
+			first = layers.LayerTypeIPv4
+		case 10, 23, 24, 28, 30: // AF_INET6: Linux, Windows, NetBSD/OpenBSD, FreeBSD, macOS
+			first = layers.LayerTypeIPv6
+		default:
+			return nil, &decodeError{fmt.Sprintf("loopback frame with address family %d (not IPv4: 2; IPv6: 10, 23, 24, 28, 30)", fam)}
+		}
+		data = data[4:]
 	case linkLinuxSLL:
 		first = layers.LayerTypeLinuxSLL
 	case linkRaw, linkRawAlt12, linkRawAlt14, linkIPv4, linkIPv6:

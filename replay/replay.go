@@ -145,6 +145,7 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 	}
 	defer src.Close()
 	unsupported := map[uint16]int{}
+	cutShort := false
 	for {
 		f, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -153,6 +154,7 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 		if err != nil {
 			problem(Problem{File: file, Msg: strings.TrimPrefix(err.Error(), "replay: "+file+": ")})
 			r.Summary.Incomplete = true
+			cutShort = true
 			break
 		}
 		r.Summary.Frames++
@@ -194,6 +196,9 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 		if err := emit(pr); err != nil {
 			return err
 		}
+	}
+	if src.n == 0 && !cutShort {
+		problem(Problem{File: file, Msg: "the capture holds no packets"})
 	}
 	for lt, n := range unsupported {
 		if n > 1 {

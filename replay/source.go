@@ -35,12 +35,13 @@ type Source struct {
 	br   *bufio.Reader
 	pcap *pcapgo.Reader
 	ng   *pcapgo.NgReader
-	// ngLinkTypes are the pcapng interfaces' link types per section, read from the
-	// file itself (pcapgo truncates them to 8 bits).
-	ngLinkTypes [][]uint16
-	section     int
-	lastIfaces  int
-	n           uint64
+	// ngSections are the pcapng file's readable sections with their interfaces'
+	// link types and packet counts, read from the file itself (pcapgo truncates link
+	// types to 8 bits and says nothing when a section starts).
+	ngSections []ngSection
+	section    int // index in ngSections of the current packet's section
+	inSection  int // packets read in that section
+	n          uint64
 	// Warnings are problems with single records that did not stop reading.
 	Warnings []string
 	pcapLink uint16
@@ -79,16 +80,16 @@ func newSource(name string, f *os.File) (*Source, error) {
 	le, be := binary.LittleEndian.Uint32(head), binary.BigEndian.Uint32(head)
 	switch {
 	case le == magicPcapngBlock:
-		types, err := scanPcapngInterfaces(name)
+		sections, skipped, err := scanPcapng(name)
 		if err != nil {
 			return nil, err
 		}
-		s.ngLinkTypes = types
+		s.ngSections = sections
+		s.Warnings = append(s.Warnings, skipped...)
 		s.ng, err = pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 		if err != nil {
 			return nil, fmt.Errorf("replay: %s: not a readable pcapng file: %v", name, err)
 		}
-		s.lastIfaces = s.ng.NInterfaces()
 	case le == magicPcapMicro || be == magicPcapMicro || le == magicPcapNano || be == magicPcapNano:
 		s.pcap, err = pcapgo.NewReader(s.br)
 		if err != nil {
@@ -156,19 +157,19 @@ func (s *Source) nextNg() (Frame, error) {
 		return Frame{}, fmt.Errorf("replay: %s: packet %d: %s", s.name, n, describeReadError(err))
 	}
 	s.n = n
-	// A new section restarts interface numbering: pcapgo's interface count drops.
-	if k := s.ng.NInterfaces(); k < s.lastIfaces {
+	// pcapgo returns every packet block of the readable sections in file order, so
+	// the packet count says which section a packet belongs to.
+	for s.section < len(s.ngSections) && s.inSection >= s.ngSections[s.section].packets {
 		s.section++
-	} else if k > s.lastIfaces && s.section < len(s.ngLinkTypes) && k > len(s.ngLinkTypes[s.section]) {
-		s.section++
+		s.inSection = 0
 	}
-	s.lastIfaces = s.ng.NInterfaces()
+	s.inSection++
 	lt := uint16(0)
 	if lt8, ok := linkFromAncillary(ci); ok {
 		lt = uint16(lt8)
 	}
-	if s.section < len(s.ngLinkTypes) && ci.InterfaceIndex < len(s.ngLinkTypes[s.section]) {
-		lt = s.ngLinkTypes[s.section][ci.InterfaceIndex]
+	if s.section < len(s.ngSections) && ci.InterfaceIndex < len(s.ngSections[s.section].linkTypes) {
+		lt = s.ngSections[s.section].linkTypes[ci.InterfaceIndex]
 	}
 	return Frame{N: n, Time: ci.Timestamp, LinkType: lt, Data: data, OrigLen: ci.Length, Interface: ci.InterfaceIndex}, nil
 }
@@ -188,26 +189,44 @@ func describeReadError(err error) string {
 	return err.Error()
 }
 
-// scanPcapngInterfaces reads a pcapng file's block headers and returns, per section,
-// the link types of its interface description blocks, at their full 16 bits.
-func scanPcapngInterfaces(name string) ([][]uint16, error) {
+// ngSection is one pcapng section as the file holds it.
+type ngSection struct {
+	linkTypes []uint16 // per interface, full 16 bits
+	packets   int      // packet blocks (enhanced, simple, obsolete)
+}
+
+// scanPcapng reads a pcapng file's block headers and returns its readable sections
+// (version 1.0, the ones pcapgo reads) and a message for each section it skips.
+func scanPcapng(name string) ([]ngSection, []string, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("replay: %w", err)
+		return nil, nil, fmt.Errorf("replay: %w", err)
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 1<<16)
-	var out [][]uint16
+	var out []ngSection
+	var skipped []string
 	var order binary.ByteOrder = binary.LittleEndian
-	var hdr [12]byte
+	var hdr [16]byte
+	var off int64
+	cur := -1 // index in out of the current section; -1 inside a skipped one
+	nSections, skippedPackets := 0, 0
+	skipReason := ""
+	flushSkipped := func() {
+		if cur == -1 && nSections > 0 {
+			skipped = append(skipped, fmt.Sprintf("%s: section %d: %s; its %d packets were skipped", name, nSections, skipReason, skippedPackets))
+		}
+	}
 	for {
 		if _, err := io.ReadFull(r, hdr[:8]); err != nil {
-			return out, nil // the packet reader reports truncation with the packet number
+			flushSkipped()
+			return out, skipped, nil // the packet reader reports truncation with the packet number
 		}
 		typ := binary.LittleEndian.Uint32(hdr[0:4])
 		if typ == magicPcapngBlock {
-			if _, err := io.ReadFull(r, hdr[8:12]); err != nil {
-				return out, nil
+			flushSkipped()
+			if _, err := io.ReadFull(r, hdr[8:16]); err != nil {
+				return out, skipped, nil
 			}
 			switch binary.LittleEndian.Uint32(hdr[8:12]) {
 			case 0x1a2b3c4d:
@@ -215,34 +234,53 @@ func scanPcapngInterfaces(name string) ([][]uint16, error) {
 			case 0x4d3c2b1a:
 				order = binary.BigEndian
 			default:
-				return out, nil
+				return out, skipped, nil
 			}
-			out = append(out, nil)
+			nSections++
+			major, minor := order.Uint16(hdr[12:14]), order.Uint16(hdr[14:16])
+			if major == 1 && minor == 0 {
+				out = append(out, ngSection{})
+				cur = len(out) - 1
+			} else {
+				cur, skippedPackets = -1, 0
+				skipReason = fmt.Sprintf("pcapng version %d.%d at byte %d (want 1.0)", major, minor, off)
+			}
 			length := order.Uint32(hdr[4:8])
-			if length < 12 || length%4 != 0 {
-				return out, nil
+			if length < 16 || length%4 != 0 || length > 1<<28 {
+				return out, skipped, nil
 			}
-			if _, err := r.Discard(int(length) - 12); err != nil {
-				return out, nil
+			if _, err := r.Discard(int(length) - 16); err != nil {
+				return out, skipped, nil
 			}
+			off += int64(length)
 			continue
 		}
 		typ = order.Uint32(hdr[0:4])
 		length := order.Uint32(hdr[4:8])
 		if length < 12 || length%4 != 0 || length > 1<<28 {
-			return out, nil
+			flushSkipped()
+			return out, skipped, nil
 		}
+		off += int64(length)
 		body := int(length) - 8
-		if typ == 1 && len(out) > 0 { // interface description block
+		switch {
+		case cur == -1:
+			if typ == 2 || typ == 3 || typ == 6 {
+				skippedPackets++
+			}
+		case typ == 1: // interface description block
 			var lt [2]byte
 			if _, err := io.ReadFull(r, lt[:]); err != nil {
-				return out, nil
+				return out, skipped, nil
 			}
-			out[len(out)-1] = append(out[len(out)-1], order.Uint16(lt[:]))
+			out[cur].linkTypes = append(out[cur].linkTypes, order.Uint16(lt[:]))
 			body -= 2
+		case typ == 2 || typ == 3 || typ == 6:
+			out[cur].packets++
 		}
 		if _, err := r.Discard(body); err != nil {
-			return out, nil
+			flushSkipped()
+			return out, skipped, nil
 		}
 	}
 }
