@@ -329,8 +329,10 @@ func (w *streamWalk) offer(i int, data []byte) {
 			said += fmt.Sprintf(" (%d bytes missed)", sp.MissedBytes)
 		}
 		if panicked != nil {
-			w.s.faults = append(w.s.faults, fmt.Sprintf("callout %q panicked in classifyFn at %s: %v; its stream data is blocked", name, w.l.Name, panicked))
+			fault := fmt.Sprintf("callout %q (filter %q) panicked in classifyFn: %v", name, f.name, panicked)
+			w.s.faults = append(w.s.faults, fault)
 			w.step(ref, wfp.ActionBlock, false, said+fmt.Sprintf(" panicked (%v): a callout fault, the bytes are blocked", panicked), fmt.Sprintf("panicked (%v): a callout fault, treated as block", panicked), &name)
+			w.res.Steps[len(w.res.Steps)-1].Decision.Fault = fault
 			w.block(i, f, buf, false)
 			return
 		}
