@@ -76,7 +76,10 @@ func ParseHost(name string, data []byte) (*engine.Host, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&hf); err != nil {
-		return nil, fmt.Errorf("replay: host file %s: %v", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		// One line per problem, each naming the file: "h.yaml: line 1: field x not found".
+		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "yaml: "), "unmarshal errors:\n  ")
+		msg = strings.ReplaceAll(msg, "\n  ", "; "+name+": ")
+		return nil, fmt.Errorf("replay: host file %s: %s", name, msg)
 	}
 	bad := func(path, format string, a ...any) error {
 		return fmt.Errorf("replay: host file %s: %s: %s", name, path, fmt.Sprintf(format, a...))

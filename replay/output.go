@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -47,11 +48,14 @@ func (pr *PacketResult) JSON(withFile bool) JSONLine {
 
 // WriteJSONLine writes the packet as one line of JSON.
 func (pr *PacketResult) WriteJSONLine(w io.Writer, withFile bool) error {
-	b, err := json.Marshal(pr.JSON(withFile))
-	if err != nil {
+	// No HTML escaping: the flow's "->" stays readable (and greppable) as written.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(pr.JSON(withFile)); err != nil {
 		return err
 	}
-	_, err = w.Write(append(b, '\n'))
+	_, err := w.Write(b.Bytes())
 	return err
 }
 
