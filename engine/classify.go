@@ -127,7 +127,7 @@ func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *T
 			ts = tr.sublayer(cs)
 		}
 		var decider *cfilter
-		var absorb bool
+		var absorb, byCallout bool
 		if tr != nil {
 			// Tracing visits every filter to say why it did or did not take part.
 			for _, f := range cs.filters {
@@ -144,9 +144,9 @@ func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *T
 				}
 				tf.Matched = true
 				f.hits.Add(1)
-				a, hard, abs := e.evalFilter(f, req, verdict, rights, tf, snap, out)
+				a, hard, abs, wrote := e.evalFilter(f, req, verdict, rights, tf, snap, out)
 				if a == wfp.ActionPermit || a == wfp.ActionBlock {
-					decider, res.Action, res.Hard, absorb = f, a, hard, abs
+					decider, res.Action, res.Hard, absorb, byCallout = f, a, hard, abs, wrote
 				}
 			}
 		} else {
@@ -156,14 +156,14 @@ func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *T
 					continue
 				}
 				f.hits.Add(1)
-				a, hard, abs := e.evalFilter(f, req, verdict, rights, nil, snap, out)
+				a, hard, abs, wrote := e.evalFilter(f, req, verdict, rights, nil, snap, out)
 				if a == wfp.ActionPermit || a == wfp.ActionBlock {
-					decider, res.Action, res.Hard, absorb = f, a, hard, abs
+					decider, res.Action, res.Hard, absorb, byCallout = f, a, hard, abs, wrote
 					break
 				}
 			}
 		}
-		effect := ""
+		var effect effectKind
 		if decider != nil {
 			res.FilterID, res.FilterName = decider.id, decider.name
 			switch {
@@ -174,19 +174,21 @@ func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *T
 					rights = 0
 				}
 				out.FilterID, out.FilterName, out.Absorb = decider.id, decider.name, absorb && res.Action == wfp.ActionBlock
-				effect = "sets the action: " + hardness(res.Action, res.Hard)
-			case verdict == wfp.ActionPermit && res.Action == wfp.ActionBlock && decider.action.IsCallout():
+				effect = effectSets
+			case verdict == wfp.ActionPermit && res.Action == wfp.ActionBlock && byCallout:
+				// A veto is a block written by callout code; an unregistered callout's
+				// block (rule A9) is a static block and no veto.
 				verdict, rights, out.Vetoed = wfp.ActionBlock, 0, true
 				out.FilterID, out.FilterName, out.Absorb = decider.id, decider.name, absorb
-				effect = "VETO: a callout blocked over the hard permit (rule A7)"
+				effect = effectVeto
 			default:
-				effect = "ignored: the action is already hard"
+				effect = effectIgnored
 			}
 		}
 		out.Sublayers = append(out.Sublayers, res)
 		if ts != nil {
 			ts.Result = res
-			ts.Effect = effect
+			ts.Effect = effect.text(res)
 		}
 	}
 	if verdict != 0 {
@@ -196,21 +198,45 @@ func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *T
 	}
 }
 
+// effectKind is what a sublayer's result did to the layer's action; its text is
+// built only when tracing.
+type effectKind uint8
+
+const (
+	effectNone effectKind = iota
+	effectSets
+	effectVeto
+	effectIgnored
+)
+
+func (k effectKind) text(r SublayerResult) string {
+	switch k {
+	case effectSets:
+		return "sets the action: " + hardness(r.Action, r.Hard)
+	case effectVeto:
+		return "VETO: a callout blocked over the hard permit (rule A7)"
+	case effectIgnored:
+		return "ignored: the action is already hard"
+	}
+	return ""
+}
+
 // evalFilter returns what a matching filter contributes: permit or block with its
-// hardness, or continue / 0 (nothing). Callouts follow rules A8, A9 and D9.
-func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, rights callout.Rights, tf *TraceFilter, snap *snapshot, out *Decision) (wfp.ActionType, bool, bool) {
+// hardness and absorb flag, or continue / 0 (nothing), and whether callout code wrote
+// it (only that can veto). Callouts follow rules A7, A8, A9 and D9.
+func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, rights callout.Rights, tf *TraceFilter, snap *snapshot, out *Decision) (action wfp.ActionType, hard, absorb, byCallout bool) {
 	clear := f.flags&wfp.FilterFlagClearActionRight != 0
 	switch f.action {
 	case wfp.ActionBlock:
 		tf.set("block (hard: a static block is hard, rule A5)")
-		return wfp.ActionBlock, true, false
+		return wfp.ActionBlock, true, false, false
 	case wfp.ActionPermit:
 		if clear {
 			tf.set("permit (hard: clear_action_right, rule A6)")
 		} else {
 			tf.set("permit (soft: a static permit is soft, rule A5)")
 		}
-		return wfp.ActionPermit, clear, false
+		return wfp.ActionPermit, clear, false, false
 	}
 	name := snap.calloutNames[f.callout]
 	code := e.registered(f.callout)
@@ -219,13 +245,13 @@ func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, ri
 		switch {
 		case f.action == wfp.ActionCalloutInspection:
 			tf.callout(name, false, "skipped: inspection callout not registered (rule A9)")
-			return 0, false, false
+			return 0, false, false, false
 		case f.flags&wfp.FilterFlagPermitIfCalloutUnregistered != 0:
 			tf.callout(name, false, "permit: callout not registered, permit_if_callout_unregistered (rule A9)")
-			return wfp.ActionPermit, clear, false
+			return wfp.ActionPermit, clear, false, false
 		}
 		tf.callout(name, false, "block (hard): callout not registered (rule A9)")
-		return wfp.ActionBlock, true, false
+		return wfp.ActionBlock, true, false, false
 	}
 	entry := verdict
 	if entry == 0 {
@@ -272,17 +298,18 @@ func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, ri
 	switch {
 	case panicked != nil:
 		said = fmt.Sprintf("panicked (%v): a callout fault, treated as block", panicked)
-	case rights&callout.RightActionWrite == 0 && mapped == wfp.ActionPermit:
-		// Rule A7: without the right a callout may only write block.
+	case rights&callout.RightActionWrite == 0 && f.action != wfp.ActionCalloutInspection && returned != wfp.ActionBlock:
+		// Rule A7: without the right a callout may only write block; anything else it
+		// leaves or writes is ignored.
 		tf.callout(name, true, said+" without the write right: ignored (rule A7)")
-		return 0, false, false
+		return 0, false, false, false
 	}
 	if mapped != wfp.ActionPermit && mapped != wfp.ActionBlock {
 		tf.callout(name, true, said+": continue")
-		return wfp.ActionContinue, false, false
+		return wfp.ActionContinue, false, false, false
 	}
-	hard := co.Rights&callout.RightActionWrite == 0 || clear || panicked != nil
-	absorb := co.Flags&callout.FlagAbsorb != 0
+	hard = co.Rights&callout.RightActionWrite == 0 || clear || panicked != nil
+	absorb = co.Flags&callout.FlagAbsorb != 0
 	what := hardness(mapped, hard)
 	if absorb && mapped == wfp.ActionBlock {
 		what += ", absorb"
@@ -292,7 +319,7 @@ func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, ri
 	}
 	what = said + ": " + what
 	tf.callout(name, true, what+note)
-	return mapped, hard, absorb
+	return mapped, hard, absorb, true
 }
 
 func safeClassify(c callout.Callout, in *callout.IncomingValues, meta *callout.Metadata, layerData any, f *callout.Filter, flowContext uint64, out *callout.ClassifyOut) (p any) {

@@ -42,6 +42,9 @@ type Engine struct {
 	mu      sync.Mutex // guards the fields below, taken under txnLock
 	st      *store
 	nextSID uint64
+	// pendingCleanup are dynamic sessions that closed while another session held
+	// the lock; their objects are deleted when it is released.
+	pendingCleanup []uint64
 
 	snap     atomic.Pointer[snapshot]
 	registry atomic.Pointer[map[wfp.CalloutKey]callout.Callout]

@@ -79,6 +79,7 @@ type Flow struct {
 	FirstPacket uint64
 	proc        *Process
 	appID       wfp.ByteBlob
+	procPath    string // the process's NT path, for metadata
 	iface       *Interface
 	loopback    bool
 	// authorizedBy is the compiled layer the flow was authorized against; a commit

@@ -317,7 +317,6 @@ func fuzzValues(s *byteSrc, l *layers.Layer) []wfp.Value {
 func checkAgainstReference(t testing.TB, p *fuzzPolicy, l *layers.Layer, vals []wfp.Value) {
 	want := referenceArbitrate(refInput{
 		Layer: l, Filters: p.filters, Sublayers: p.sublayers, Callouts: p.callouts, Values: vals,
-		UnregisteredBlockVetoes: true, // the engine's reading of A9 + A7, see TestA9UnregisteredBlockIsNoVeto
 	})
 	for _, traced := range []bool{false, true} {
 		*p.invoked = (*p.invoked)[:0]

@@ -63,6 +63,9 @@ func keyOf(v wfp.Value) (numKey, []byte, bool) {
 		}
 		return numKey{t: wfp.TypeByteArray16, hi: hi, lo: lo}, nil, true
 	case wfp.ByteBlob:
+		if x == nil {
+			x = wfp.ByteBlob{} // an empty blob is a blob key, nil or not
+		}
 		return numKey{}, x, true
 	}
 	return numKey{}, nil, false

@@ -232,6 +232,7 @@ func (s *Stack) newFlow(key flowKey, dir wfp.Direction, sock *Socket, iface *Int
 	if sock != nil {
 		f.proc = s.host.process(sock.PID)
 		f.appID = s.appIDOf(f.proc)
+		f.procPath, _ = f.appID.UTF16()
 	}
 	return f
 }

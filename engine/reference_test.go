@@ -37,10 +37,6 @@ type refInput struct {
 	// Callouts are the registered callouts; a key absent here is unregistered (A9).
 	Callouts map[wfp.CalloutKey]refCallout
 	Values   []wfp.Value
-	// UnregisteredBlockVetoes says whether the Block an unregistered callout filter
-	// behaves as (A9) counts as a callout veto (A7). The rule book reads A9 as "behaves
-	// as a BLOCK filter", a static block, which is no veto; the engine treats it as one.
-	UnregisteredBlockVetoes bool
 }
 
 type refSublayer struct {
@@ -150,7 +146,7 @@ func refFilterAction(in refInput, f wfp.Filter, verdict wfp.ActionType, write bo
 		case f.Flags&wfp.FilterFlagPermitIfCalloutUnregistered != 0:
 			return wfp.ActionPermit, clearRight, false, false, false
 		}
-		return wfp.ActionBlock, true, false, in.UnregisteredBlockVetoes, false
+		return wfp.ActionBlock, true, false, false, false // A9 behaves as a static block: no veto
 	}
 	// The callout runs. classifyOut holds the current action on entry (FWP_ACTION_NONE
 	// when nothing decided yet) and the current rights.
@@ -180,8 +176,8 @@ func refFilterAction(in refInput, f wfp.Filter, verdict wfp.ActionType, write bo
 			mapped = wfp.ActionContinue // undocumented values: wfpsim continues
 		}
 	}
-	if !write && mapped == wfp.ActionPermit {
-		return 0, false, false, false, true // A7: a permit without the right is ignored
+	if !write && f.Action.Type != wfp.ActionCalloutInspection && returned != wfp.ActionBlock {
+		return 0, false, false, false, true // A7: without the right only a Block counts
 	}
 	if mapped != wfp.ActionPermit && mapped != wfp.ActionBlock {
 		return wfp.ActionContinue, false, false, false, true

@@ -85,14 +85,19 @@ func (s *Session) do(write bool, op func(st *store, u *undoLog) error) error {
 	s.e.mu.Lock()
 	defer s.e.mu.Unlock()
 	var u undoLog
-	if err := op(s.e.st, &u); err != nil {
+	err := op(s.e.st, &u)
+	if err != nil {
 		u.rollback()
-		return err
+		write = false
+	}
+	if len(s.e.pendingCleanup) > 0 {
+		s.e.drainCleanupLocked()
+		write = true
 	}
 	if write {
 		s.e.publishLocked()
 	}
-	return nil
+	return err
 }
 
 // publishLocked recompiles the layers the store marked dirty and makes the new
@@ -129,6 +134,7 @@ func (s *Session) CommitTransaction() error {
 		return fmt.Errorf("engine: commit without a transaction: %w", wfp.ErrNoTxnInProgress)
 	}
 	s.e.mu.Lock()
+	s.e.drainCleanupLocked()
 	s.e.publishLocked()
 	s.e.mu.Unlock()
 	s.txn = nil
@@ -150,16 +156,24 @@ func (s *Session) AbortTransaction() error {
 func (s *Session) abortLocked() {
 	s.e.mu.Lock()
 	s.txn.undo.rollback()
-	// The committed snapshot never saw the changes; only the dirty marks are stale.
-	s.e.st.dirty = map[wfp.LayerKey]bool{}
-	s.e.st.allDirty = false
+	if len(s.e.pendingCleanup) > 0 {
+		s.e.drainCleanupLocked()
+		s.e.publishLocked()
+	} else {
+		// The committed snapshot never saw the changes; only the dirty marks are stale.
+		s.e.st.dirty = map[wfp.LayerKey]bool{}
+		s.e.st.allDirty = false
+	}
 	s.e.mu.Unlock()
 	s.txn = nil
 	s.release()
 }
 
 // Close implements wfp.Engine: an open transaction is aborted and, for a dynamic
-// session, every object it added is deleted (rule E1).
+// session, every object it added is deleted (rule E1). When another session holds the
+// transaction lock longer than the wait timeout, the deletion is queued and done as
+// soon as that session releases the lock: the objects never outlive the session's end
+// by more than the other transaction.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -169,18 +183,38 @@ func (s *Session) Close() error {
 	if s.txn != nil {
 		s.abortLocked()
 	}
-	s.mu.Unlock()
-	var err error
-	if s.opts.Dynamic {
-		err = s.do(true, func(st *store, u *undoLog) error {
-			s.e.deleteOwnedLocked(st, s.id, u)
-			return nil
-		})
-	}
-	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
-	return err
+	if !s.opts.Dynamic {
+		return nil
+	}
+	if err := s.acquire(); err != nil {
+		s.e.mu.Lock()
+		s.e.pendingCleanup = append(s.e.pendingCleanup, s.id)
+		s.e.mu.Unlock()
+		return nil
+	}
+	s.e.mu.Lock()
+	var u undoLog
+	s.e.deleteOwnedLocked(s.e.st, s.id, &u)
+	s.e.publishLocked()
+	s.e.mu.Unlock()
+	s.release()
+	return nil
+}
+
+// drainCleanupLocked deletes the objects of dynamic sessions that closed while the
+// lock was held by another session. It runs with e.mu held, before the lock holder
+// publishes and releases.
+func (e *Engine) drainCleanupLocked() {
+	if len(e.pendingCleanup) == 0 {
+		return
+	}
+	var u undoLog
+	for _, owner := range e.pendingCleanup {
+		e.deleteOwnedLocked(e.st, owner, &u)
+	}
+	e.pendingCleanup = nil
 }
 
 func (e *Engine) deleteOwnedLocked(st *store, owner uint64, u *undoLog) {

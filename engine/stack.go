@@ -55,6 +55,8 @@ type Stack struct {
 	packets   uint64
 	injecting int
 	injected  []Injected
+	scratch   []*scratch
+	boxes     boxCache
 
 	log    []string
 	faults []string
@@ -236,33 +238,65 @@ func (s *Stack) classify(res *Result, l *layers.Layer, c *classifyCtx, note stri
 	return false
 }
 
-// classifyOnly runs one layer and records the step.
+// classifyOnly runs one layer and records the step. The incoming values, metadata
+// and layer data live in per-depth scratch buffers of the stack (a callout's
+// injection classifies one level deeper while the outer classification is still
+// running), so an established flow's packets cost no allocation; as on Windows, a
+// callout must not keep them past its classifyFn.
 func (s *Stack) classifyOnly(res *Result, l *layers.Layer, c *classifyCtx, note string) Decision {
 	if c.flow != nil && l.Family != layers.FamilyNone && c.flow.loopback {
 		c.flags |= flagIsLoopback
 	}
-	meta := s.metadata(l, c)
-	req := Request{Layer: l, Values: c.values(l), Meta: meta, LayerData: s.layerData(l, c)}
+	sc := s.scratchAt(s.injecting)
+	sc.meta = callout.Metadata{}
+	s.fillMetadata(&sc.meta, c)
+	sc.vals = c.valuesInto(l, sc.vals, &s.boxes)
+	req := Request{Layer: l, Values: sc.vals, Meta: &sc.meta, LayerData: s.layerDataInto(l, c, &sc.pkt)}
 	if c.flow != nil {
 		req.Flow = c.flow
 	}
-	step := Step{Layer: l, Note: note}
-	var tr *Trace
-	if s.opts.Trace {
-		tr = &Trace{}
+	// Reuse the step slot's sublayer buffer when the result is being reused.
+	n := len(res.Steps)
+	var keep []SublayerResult
+	if n < cap(res.Steps) {
+		keep = res.Steps[:n+1][n].Decision.Sublayers[:0]
 	}
-	_ = s.e.Classify(&req, &step.Decision, tr)
+	res.Steps = append(res.Steps, Step{Layer: l, Note: note, Decision: Decision{Sublayers: keep}})
+	step := &res.Steps[n]
+	if s.opts.Trace {
+		step.Trace = &Trace{}
+	}
+	_ = s.e.Classify(&req, &step.Decision, step.Trace)
 	if step.Decision.Fault != "" {
 		s.faults = append(s.faults, step.Decision.Fault)
 	}
-	step.Trace = tr
-	res.Steps = append(res.Steps, step)
 	return step.Decision
 }
 
-// metadata fills FWPS_INCOMING_METADATA_VALUES0 with what the stack knows.
+// scratch holds one classification's buffers.
+type scratch struct {
+	vals []wfp.Value
+	meta callout.Metadata
+	pkt  callout.PacketData
+}
+
+func (s *Stack) scratchAt(depth int) *scratch {
+	for len(s.scratch) <= depth {
+		s.scratch = append(s.scratch, &scratch{})
+	}
+	return s.scratch[depth]
+}
+
+// metadata returns FWPS_INCOMING_METADATA_VALUES0 for a context, freshly allocated.
 func (s *Stack) metadata(l *layers.Layer, c *classifyCtx) *callout.Metadata {
-	m := &callout.Metadata{Kernel: s, PacketDirection: c.dir, Fields: callout.MetaPacketDirection}
+	m := &callout.Metadata{}
+	s.fillMetadata(m, c)
+	return m
+}
+
+// fillMetadata fills FWPS_INCOMING_METADATA_VALUES0 with what the stack knows.
+func (s *Stack) fillMetadata(m *callout.Metadata, c *classifyCtx) {
+	m.Kernel, m.PacketDirection, m.Fields = s, c.dir, callout.MetaPacketDirection
 	if c.pkt != nil {
 		m.InjectedBy = c.pkt.InjectedBy
 	}
@@ -274,7 +308,7 @@ func (s *Stack) metadata(l *layers.Layer, c *classifyCtx) *callout.Metadata {
 		m.ProcessID = c.proc.PID
 		m.Fields |= callout.MetaProcessID
 		if c.appID != nil {
-			m.ProcessPath, _ = c.appID.UTF16()
+			m.ProcessPath = c.procPath()
 			m.Fields |= callout.MetaProcessPath
 		}
 	}
@@ -296,12 +330,16 @@ func (s *Stack) metadata(l *layers.Layer, c *classifyCtx) *callout.Metadata {
 		m.DiscardReason = *c.discard
 		m.Fields |= callout.MetaDiscardReason
 	}
-	return m
 }
 
 // layerData is the packet at the offset Windows gives at the layer (data_offsets.tsv),
-// or the stream data at the stream layer.
+// or the stream data at the stream layer, freshly allocated.
 func (s *Stack) layerData(l *layers.Layer, c *classifyCtx) any {
+	return s.layerDataInto(l, c, &callout.PacketData{})
+}
+
+// layerDataInto is layerData writing the packet view into pd.
+func (s *Stack) layerDataInto(l *layers.Layer, c *classifyCtx, pd *callout.PacketData) any {
 	p := c.pkt
 	if p == nil {
 		return nil
@@ -309,20 +347,25 @@ func (s *Stack) layerData(l *layers.Layer, c *classifyCtx) any {
 	name := l.ShortName
 	switch {
 	case strings.HasPrefix(name, "INBOUND_MAC_FRAME"), strings.HasPrefix(name, "OUTBOUND_MAC_FRAME"):
-		return &callout.PacketData{Bytes: p.Raw}
+		*pd = callout.PacketData{Bytes: p.Raw}
+		return pd
 	case strings.HasPrefix(name, "STREAM_V"):
 		if c.stream != nil {
 			return c.stream
 		}
 		return nil
 	case strings.HasPrefix(name, "INBOUND_IPPACKET"):
-		return &callout.PacketData{Bytes: p.Raw, Offset: p.IPHeaderLen}
+		*pd = callout.PacketData{Bytes: p.Raw, Offset: p.IPHeaderLen}
+		return pd
 	case strings.HasPrefix(name, "OUTBOUND_IPPACKET"), strings.HasPrefix(name, "IPFORWARD"):
-		return &callout.PacketData{Bytes: p.Raw}
+		*pd = callout.PacketData{Bytes: p.Raw}
+		return pd
 	case strings.HasPrefix(name, "INBOUND_ICMP_ERROR"):
-		return &callout.PacketData{Bytes: p.Raw, Offset: p.IPHeaderLen + 8}
+		*pd = callout.PacketData{Bytes: p.Raw, Offset: p.IPHeaderLen + 8}
+		return pd
 	case strings.HasPrefix(name, "OUTBOUND_ICMP_ERROR"):
-		return &callout.PacketData{Bytes: p.Raw, Offset: p.IPHeaderLen}
+		*pd = callout.PacketData{Bytes: p.Raw, Offset: p.IPHeaderLen}
+		return pd
 	case strings.HasPrefix(name, "ALE_RESOURCE"), strings.HasPrefix(name, "ALE_AUTH_LISTEN"):
 		return nil // no packet at bind and listen (rule C19)
 	case strings.HasPrefix(name, "ALE_AUTH_CONNECT") && p.Protocol == 6:
@@ -333,9 +376,11 @@ func (s *Stack) layerData(l *layers.Layer, c *classifyCtx) any {
 		if p.isICMP() {
 			off = p.IPHeaderLen
 		}
-		return &callout.PacketData{Bytes: p.Raw, Offset: off}
+		*pd = callout.PacketData{Bytes: p.Raw, Offset: off}
+		return pd
 	}
-	return &callout.PacketData{Bytes: p.Raw, Offset: p.IPHeaderLen}
+	*pd = callout.PacketData{Bytes: p.Raw, Offset: p.IPHeaderLen}
+	return pd
 }
 
 // layer picks the v4 or v6 layer of a pair.

@@ -98,7 +98,18 @@ func macType(m [6]byte) wfp.Value {
 // layer's FWPS_FIELD_* order). A field the stack does not know stays FWP_EMPTY
 // (rule B6).
 func (c *classifyCtx) values(l *layers.Layer) []wfp.Value {
-	out := make([]wfp.Value, len(l.Fields))
+	return c.valuesInto(l, nil, nil)
+}
+
+// valuesInto is values writing into out (reused when large enough) and boxing numbers
+// through bx (nil: box afresh).
+func (c *classifyCtx) valuesInto(l *layers.Layer, out []wfp.Value, bx *boxCache) []wfp.Value {
+	if n := len(l.Fields); cap(out) >= n {
+		out = out[:n]
+		clear(out)
+	} else {
+		out = make([]wfp.Value, n)
+	}
 	inbound := c.dir == wfp.DirectionInbound
 	isALE := strings.HasPrefix(l.ShortName, "ALE_")
 	for _, f := range l.Fields {
@@ -108,16 +119,16 @@ func (c *classifyCtx) values(l *layers.Layer) []wfp.Value {
 		var v wfp.Value
 		switch f.Condition.Canonical().ShortName {
 		case "IP_LOCAL_ADDRESS":
-			v = addrOrNil(c.local)
+			v = bx.addr(c.local)
 		case "IP_REMOTE_ADDRESS":
-			v = addrOrNil(c.remote)
+			v = bx.addr(c.remote)
 		case "IP_SOURCE_ADDRESS":
 			if c.pkt != nil {
-				v = addrOrNil(c.pkt.Src)
+				v = bx.addr(c.pkt.Src)
 			}
 		case "IP_DESTINATION_ADDRESS":
 			if c.pkt != nil {
-				v = addrOrNil(c.pkt.Dst)
+				v = bx.addr(c.pkt.Dst)
 			}
 		case "IP_LOCAL_ADDRESS_TYPE":
 			if c.local.IsValid() {
@@ -143,71 +154,71 @@ func (c *classifyCtx) values(l *layers.Layer) []wfp.Value {
 			}
 		case "IP_LOCAL_INTERFACE":
 			if c.iface != nil {
-				v = wfp.Uint64(c.iface.LUID)
+				v = bx.u64(c.iface.LUID)
 			}
 		case "INTERFACE_INDEX":
 			if c.iface != nil {
-				v = wfp.Uint32(c.iface.Index)
+				v = bx.u32(c.iface.Index)
 			}
 		case "SUB_INTERFACE_INDEX":
 			if c.iface != nil {
-				v = wfp.Uint32(c.iface.Index)
+				v = bx.u32(c.iface.Index)
 			}
 		case "INTERFACE_TYPE":
 			if c.iface != nil {
-				v = wfp.Uint32(c.iface.Type)
+				v = bx.u32(c.iface.Type)
 			}
 		case "TUNNEL_TYPE", "ARRIVAL_TUNNEL_TYPE", "NEXTHOP_TUNNEL_TYPE":
 			if c.iface != nil {
-				v = wfp.Uint32(0) // TUNNEL_TYPE_NONE
+				v = bx.u32(0) // TUNNEL_TYPE_NONE
 			}
 		case "IP_ARRIVAL_INTERFACE", "IP_PHYSICAL_ARRIVAL_INTERFACE":
 			if inbound && c.iface != nil {
-				v = wfp.Uint64(c.iface.LUID)
+				v = bx.u64(c.iface.LUID)
 			}
 		case "ARRIVAL_INTERFACE_INDEX":
 			if inbound && c.iface != nil {
-				v = wfp.Uint32(c.iface.Index)
+				v = bx.u32(c.iface.Index)
 			}
 		case "ARRIVAL_INTERFACE_TYPE":
 			if inbound && c.iface != nil {
-				v = wfp.Uint32(c.iface.Type)
+				v = bx.u32(c.iface.Type)
 			}
 		case "IP_NEXTHOP_INTERFACE", "IP_PHYSICAL_NEXTHOP_INTERFACE":
 			if nh := c.nextHop(); nh != nil {
-				v = wfp.Uint64(nh.LUID)
+				v = bx.u64(nh.LUID)
 			}
 		case "NEXTHOP_INTERFACE_INDEX", "NEXTHOP_SUB_INTERFACE_INDEX":
 			if nh := c.nextHop(); nh != nil {
-				v = wfp.Uint32(nh.Index)
+				v = bx.u32(nh.Index)
 			}
 		case "NEXTHOP_INTERFACE_TYPE":
 			if nh := c.nextHop(); nh != nil {
-				v = wfp.Uint32(nh.Type)
+				v = bx.u32(nh.Type)
 			}
 		case "IP_FORWARD_INTERFACE":
 			if c.outIface != nil {
-				v = wfp.Uint64(c.outIface.LUID)
+				v = bx.u64(c.outIface.LUID)
 			}
 		case "SOURCE_INTERFACE_INDEX", "SOURCE_SUB_INTERFACE_INDEX":
 			if c.iface != nil {
-				v = wfp.Uint32(c.iface.Index)
+				v = bx.u32(c.iface.Index)
 			}
 		case "DESTINATION_INTERFACE_INDEX", "DESTINATION_SUB_INTERFACE_INDEX":
 			if c.outIface != nil {
-				v = wfp.Uint32(c.outIface.Index)
+				v = bx.u32(c.outIface.Index)
 			}
 		case "FLAGS":
 			// Only the flags condition_flag_layers.tsv lists for this layer: the
 			// context carries flags (loopback, fragment) for the whole path.
-			v = wfp.Uint32(c.flags & flagMasks[l])
+			v = bx.u32(c.flags & flagMasks[l])
 		case "DIRECTION":
 			// Rule D3: the connection's direction at FLOW_ESTABLISHED and STREAM, the
 			// packet's at DATAGRAM_DATA and STREAM_PACKET.
 			if strings.HasPrefix(l.ShortName, "ALE_FLOW_ESTABLISHED") || strings.HasPrefix(l.ShortName, "STREAM_V") {
-				v = wfp.Uint32(c.connDir)
+				v = bx.u32(uint32(c.connDir))
 			} else {
-				v = wfp.Uint32(c.dir)
+				v = bx.u32(uint32(c.dir))
 			}
 		case "ALE_APP_ID", "ALE_ORIGINAL_APP_ID":
 			if c.appID != nil {
@@ -223,10 +234,10 @@ func (c *classifyCtx) values(l *layers.Layer) []wfp.Value {
 			}
 		case "ALE_REAUTH_REASON", "REAUTHORIZE_REASON":
 			if c.reauthReason != 0 {
-				v = wfp.Uint32(c.reauthReason)
+				v = bx.u32(c.reauthReason)
 			}
 		case "COMPARTMENT_ID":
-			v = wfp.Uint32(1) // the default compartment
+			v = bx.u32(1) // the default compartment
 		case "INTERFACE_MAC_ADDRESS":
 			if c.iface != nil {
 				v = wfp.ByteArray6(c.iface.MAC)
@@ -315,4 +326,97 @@ func (c *classifyCtx) embeddedField(name string) wfp.Value {
 		return wfp.Uint16(lport)
 	}
 	return wfp.Uint16(rport)
+}
+
+// procPath is the process's NT path for FWPS_METADATA_FIELD_PROCESS_PATH, cached on the
+// flow.
+func (c *classifyCtx) procPath() string {
+	if c.flow != nil && c.flow.procPath != "" {
+		return c.flow.procPath
+	}
+	p, _ := c.appID.UTF16()
+	return p
+}
+
+// boxCache keeps the interface values of the numbers and addresses the stack hands
+// out, so that classifying a packet of an established flow allocates nothing (putting
+// a uint16 or an address in an interface allocates). A nil cache boxes afresh. The
+// maps are emptied when they grow past boxCacheMax entries.
+type boxCache struct {
+	ports []wfp.Value // 65536 entries, made on first use
+	w32   map[uint32]wfp.Value
+	w64   map[uint64]wfp.Value
+	w128  map[[16]byte]wfp.Value
+}
+
+const boxCacheMax = 1 << 16
+
+func (b *boxCache) u16(v uint16) wfp.Value {
+	if b == nil {
+		return wfp.Uint16(v)
+	}
+	if b.ports == nil {
+		b.ports = make([]wfp.Value, 1<<16)
+	}
+	x := b.ports[v]
+	if x == nil {
+		x = wfp.Uint16(v)
+		b.ports[v] = x
+	}
+	return x
+}
+
+func (b *boxCache) u32(v uint32) wfp.Value {
+	if b == nil {
+		return wfp.Uint32(v)
+	}
+	x, ok := b.w32[v]
+	if !ok {
+		if b.w32 == nil || len(b.w32) >= boxCacheMax {
+			b.w32 = map[uint32]wfp.Value{}
+		}
+		x = wfp.Uint32(v)
+		b.w32[v] = x
+	}
+	return x
+}
+
+func (b *boxCache) u64(v uint64) wfp.Value {
+	if b == nil {
+		return wfp.Uint64(v)
+	}
+	x, ok := b.w64[v]
+	if !ok {
+		if b.w64 == nil || len(b.w64) >= boxCacheMax {
+			b.w64 = map[uint64]wfp.Value{}
+		}
+		x = wfp.Uint64(v)
+		b.w64[v] = x
+	}
+	return x
+}
+
+// addr boxes an address as its incoming value (UINT32 or BYTE_ARRAY16); nil when
+// the address is not set.
+func (b *boxCache) addr(a netip.Addr) wfp.Value {
+	if !a.IsValid() {
+		return nil
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return b.u32(uint32(wfp.V4FromAddr(a)))
+	}
+	if b == nil {
+		return wfp.V6FromAddr(a)
+	}
+	k := a.As16()
+	x, ok := b.w128[k]
+	if !ok {
+		if b.w128 == nil || len(b.w128) >= boxCacheMax {
+			b.w128 = map[[16]byte]wfp.Value{}
+		}
+		x = wfp.ByteArray16(k)
+		b.w128[k] = x
+	}
+	return x
 }
