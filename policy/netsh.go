@@ -270,7 +270,7 @@ func (r *netshReader) path() string {
 }
 
 func (r *netshReader) errAt(line int, path, format string, args ...any) *Error {
-	return &Error{File: r.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...), Err: wfp.ErrInvalidParameter}
+	return &Error{File: r.file, Line: line, Column: 1, Path: path, Msg: fmt.Sprintf(format, args...), Err: wfp.ErrInvalidParameter}
 }
 
 // push enters an element; items are numbered among their siblings.
@@ -290,6 +290,15 @@ func (r *netshReader) push(name string) {
 }
 
 func (r *netshReader) pop() { r.stack = r.stack[:len(r.stack)-1] }
+
+// end closes the current element, checking that the end tag matches it.
+func (r *netshReader) end(ee xml.EndElement) error {
+	if top := r.topName(); ee.Name.Local != top {
+		return r.fatal(r.errAt(r.line(), r.path(), "malformed XML: element <%s> closed by </%s>", top, ee.Name.Local))
+	}
+	r.pop()
+	return nil
+}
 
 // next returns the next start or end element, skipping text, comments and
 // directives; io.EOF at the end of the input.
@@ -352,16 +361,20 @@ var errStop = errors.New("stop")
 
 // skip skips the rest of the current element.
 func (r *netshReader) skip() error {
-	for depth := 1; depth > 0; {
+	names := []string{r.topName()}
+	for len(names) > 0 {
 		t, err := r.d.RawToken()
 		if err != nil {
 			return r.fatal(r.syntax(err))
 		}
-		switch t.(type) {
+		switch t := t.(type) {
 		case xml.StartElement:
-			depth++
+			names = append(names, t.Name.Local)
 		case xml.EndElement:
-			depth--
+			if open := names[len(names)-1]; t.Name.Local != open {
+				return r.fatal(r.errAt(r.line(), r.path(), "malformed XML: element <%s> closed by </%s>", open, t.Name.Local))
+			}
+			names = names[:len(names)-1]
 		}
 	}
 	r.pop()
@@ -431,9 +444,8 @@ func (r *netshReader) readRoot() error {
 		if err != nil {
 			return r.fatal(r.syntax(err))
 		}
-		if _, ok := t.(xml.EndElement); ok {
-			r.pop()
-			return nil
+		if ee, ok := t.(xml.EndElement); ok {
+			return r.end(ee)
 		}
 		se := t.(xml.StartElement)
 		name := se.Name.Local
@@ -468,9 +480,8 @@ func (r *netshReader) readList(fn func() error) error {
 		if err != nil {
 			return r.fatal(r.syntax(err))
 		}
-		if _, ok := t.(xml.EndElement); ok {
-			r.pop()
-			return nil
+		if ee, ok := t.(xml.EndElement); ok {
+			return r.end(ee)
 		}
 		se := t.(xml.StartElement)
 		r.push(se.Name.Local)
@@ -540,6 +551,9 @@ func (r *netshReader) tree(name string, parent *xnode) (*xnode, error) {
 		case xml.CharData:
 			text = append(text, t...)
 		case xml.EndElement:
+			if t.Name.Local != name {
+				return nil, r.fatal(r.errAt(r.line(), r.path(), "malformed XML: element <%s> closed by </%s>", name, t.Name.Local))
+			}
 			n.text = string(text)
 			if bytes.ContainsRune(text, '&') {
 				n.text = unescape(n.text)
@@ -593,9 +607,8 @@ func (r *netshReader) readLayerItem() error {
 		if err != nil {
 			return r.fatal(r.syntax(err))
 		}
-		if _, ok := t.(xml.EndElement); ok {
-			r.pop()
-			return nil
+		if ee, ok := t.(xml.EndElement); ok {
+			return r.end(ee)
 		}
 		se := t.(xml.StartElement)
 		r.push(se.Name.Local)
