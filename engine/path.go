@@ -13,7 +13,19 @@ import (
 // Packets for this host walk the receive path; packets for others are forwarded when
 // the host forwards (rule C15).
 func (s *Stack) Receive(ifIndex uint32, p *Packet) *Result {
-	res := s.begin(p, wfp.DirectionInbound)
+	res := new(Result)
+	s.ReceiveInto(ifIndex, p, res)
+	return res
+}
+
+// ReceiveInto is Receive writing into res, whose buffers it reuses: a packet of an
+// established flow then costs no allocation with tracing off.
+func (s *Stack) ReceiveInto(ifIndex uint32, p *Packet, res *Result) {
+	s.begin(res, p, wfp.DirectionInbound)
+	s.receive(ifIndex, p, res)
+}
+
+func (s *Stack) receive(ifIndex uint32, p *Packet, res *Result) *Result {
 	iface, ok := s.host.iface(ifIndex)
 	if !ok {
 		res.Verdict, res.Reason = wfp.ActionBlock, fmt.Sprintf("the host has no interface with index %d", ifIndex)
@@ -367,7 +379,18 @@ func (s *Stack) tcpEnd(f *Flow, p *Packet, inbound bool) {
 // one of the host's own addresses is loopback: the send path, then the receive path
 // on the loopback interface, with no MAC layer (rule C17).
 func (s *Stack) Send(p *Packet) *Result {
-	res := s.begin(p, wfp.DirectionOutbound)
+	res := new(Result)
+	s.SendInto(p, res)
+	return res
+}
+
+// SendInto is Send writing into res, whose buffers it reuses.
+func (s *Stack) SendInto(p *Packet, res *Result) {
+	s.begin(res, p, wfp.DirectionOutbound)
+	s.send(p, res)
+}
+
+func (s *Stack) send(p *Packet, res *Result) *Result {
 	if p.IPVersion == 0 {
 		res.Reason = "not IP: no IP layer sees it"
 		return res
@@ -554,7 +577,8 @@ func (s *Stack) assign(res *Result, p *Packet, c *classifyCtx, sock *Socket) boo
 // ALE_AUTH_LISTEN (rule C1). A block means the socket does not listen.
 func (s *Stack) Listen(sock Socket) *Result {
 	p := &Packet{IPVersion: ipVersion(sock.Local.Addr()), Src: sock.Local.Addr(), SrcPort: sock.Local.Port(), Protocol: 6}
-	res := s.begin(p, wfp.DirectionInbound)
+	res := new(Result)
+	s.begin(res, p, wfp.DirectionInbound)
 	sock.Listen = true
 	c := &classifyCtx{pkt: p, dir: wfp.DirectionInbound, local: sock.Local.Addr(), lport: sock.Local.Port(), proto: 6}
 	if sock.Local.Addr().IsUnspecified() {

@@ -156,12 +156,13 @@ type Result struct {
 // Dropped reports whether the packet was blocked.
 func (r *Result) Dropped() bool { return r.Verdict == wfp.ActionBlock }
 
-func (s *Stack) begin(p *Packet, dir wfp.Direction) *Result {
+// begin resets res for a new packet, keeping its step buffers.
+func (s *Stack) begin(res *Result, p *Packet, dir wfp.Direction) {
 	s.packets++
 	if p.Time.After(s.now) {
 		s.Advance(p.Time)
 	}
-	return &Result{Packet: p, Number: s.packets, Direction: dir, Verdict: wfp.ActionPermit}
+	*res = Result{Packet: p, Number: s.packets, Direction: dir, Verdict: wfp.ActionPermit, Steps: res.Steps[:0]}
 }
 
 // Advance moves the virtual clock to t and ends flows idle for longer than their
@@ -391,9 +392,16 @@ func layer(v4, v6 *layers.Layer, p *Packet) *layers.Layer {
 	return v4
 }
 
-// ctxFor builds the classification context of a packet from the host's side.
+// ctxFor builds the classification context of a packet from the host's side. It is
+// small enough to inline, so that the context stays on the caller's stack.
 func (s *Stack) ctxFor(p *Packet, dir wfp.Direction, iface *Interface) *classifyCtx {
-	c := &classifyCtx{pkt: p, dir: dir, connDir: dir, iface: iface, proto: p.Protocol}
+	c := new(classifyCtx)
+	s.initCtx(c, p, dir, iface)
+	return c
+}
+
+func (s *Stack) initCtx(c *classifyCtx, p *Packet, dir wfp.Direction, iface *Interface) {
+	*c = classifyCtx{pkt: p, dir: dir, connDir: dir, iface: iface, proto: p.Protocol}
 	if dir == wfp.DirectionInbound {
 		c.local, c.remote, c.lport, c.rport = p.Dst, p.Src, p.DstPort, p.SrcPort
 	} else {
@@ -407,7 +415,6 @@ func (s *Stack) ctxFor(p *Packet, dir wfp.Direction, iface *Interface) *classify
 	if iface != nil && iface.Type == IfTypeSoftwareLoopback {
 		c.flags |= flagIsLoopback
 	}
-	return c
 }
 
 // withFlow adds the flow's process, app id and direction to a context.

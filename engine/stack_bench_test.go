@@ -24,15 +24,43 @@ func BenchmarkStackEstablishedTCP(b *testing.B) {
 	s.Receive(7, engine.TCP("93.184.216.34:443", "10.0.0.5:51000", engine.TCPSyn|engine.TCPAck, nil))
 	out := engine.TCP("10.0.0.5:51000", "93.184.216.34:443", engine.TCPAck, nil)
 	in := engine.TCP("93.184.216.34:443", "10.0.0.5:51000", engine.TCPAck, nil)
+	var r1, r2 engine.Result
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		r1 := s.Send(out)
-		r2 := s.Receive(7, in)
+		s.SendInto(out, &r1)
+		s.ReceiveInto(7, in, &r2)
 		if r1.Dropped() || r2.Dropped() {
 			b.Fatal(r1.Reason, r2.Reason)
 		}
 	}
+}
+
+// TestEstablishedFlowAllocatesNothing: a packet of an established flow costs no ALE
+// work and, with tracing off and a reused Result, no allocation (issue 4's target).
+func TestEstablishedFlowAllocatesNothing(t *testing.T) {
+	v := newEnv(t)
+	v.filter(wfp.Filter{Layer: layers.InboundTransportV4.Key, Action: wfp.Action{Type: wfp.ActionPermit}})
+	s, err := v.e.NewStack(testHost(), engine.StackOptions{})
+	require.NoError(t, err)
+	s.Send(engine.TCP("10.0.0.5:51000", "93.184.216.34:443", engine.TCPSyn, nil))
+	s.Receive(7, engine.TCP("93.184.216.34:443", "10.0.0.5:51000", engine.TCPSyn|engine.TCPAck, nil))
+	out := engine.TCP("10.0.0.5:51000", "93.184.216.34:443", engine.TCPAck, nil)
+	in := engine.TCP("93.184.216.34:443", "10.0.0.5:51000", engine.TCPAck, nil)
+	var r1, r2 engine.Result
+	s.SendInto(out, &r1)
+	s.ReceiveInto(7, in, &r2)
+	allocs := testing.AllocsPerRun(200, func() {
+		s.SendInto(out, &r1)
+		s.ReceiveInto(7, in, &r2)
+	})
+	require.False(t, r1.Dropped() || r2.Dropped(), "%s / %s", r1.Reason, r2.Reason)
+	for _, r := range []engine.Result{r1, r2} {
+		for _, st := range r.Steps {
+			require.NotContains(t, st.Layer.ShortName, "ALE_", "an established flow's packet meets no ALE layer")
+		}
+	}
+	require.Zero(t, allocs, "allocations per established packet pair")
 }
 
 // BenchmarkStackFlowMemory reports the heap bytes per tracked UDP flow over 100k flows.

@@ -136,7 +136,11 @@ type streamWalk struct {
 // reports whether the segment goes on: false when its bytes were all blocked, are
 // held (NEED_MORE_DATA, DEFER; res.Pending is then set), or the connection was
 // dropped.
-func (s *Stack) stream(res *Result, f *Flow, c *classifyCtx, p *Packet) bool {
+func (s *Stack) stream(res *Result, f *Flow, in *classifyCtx, p *Packet) bool {
+	// The walk keeps the context (a held segment resumes later): work on a copy, so the
+	// caller's context can stay on its stack.
+	own := *in
+	c := &own
 	dir := 0
 	flags := callout.StreamFlagSend
 	if c.dir == wfp.DirectionInbound {

@@ -142,11 +142,11 @@ func (c *classifyCtx) valuesInto(l *layers.Layer, out []wfp.Value, bx *boxCache)
 			}
 		case "IP_LOCAL_PORT": // also ICMP_TYPE (rule B8)
 			if c.proto != 0 {
-				v = wfp.Uint16(c.lport)
+				v = bx.u16(c.lport)
 			}
 		case "IP_REMOTE_PORT": // also ICMP_CODE (rule B8)
 			if c.proto != 0 {
-				v = wfp.Uint16(c.rport)
+				v = bx.u16(c.rport)
 			}
 		case "IP_PROTOCOL":
 			if c.proto != 0 || c.pkt != nil {
