@@ -230,7 +230,7 @@ func TestImportBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, want string
 	}{
-		{"value", head + item + tail, `netsh.xml:16:0: wfpdiag/filters/item[1]/filterCondition/item[1]/conditionValue/uint16: "PORT" is not a valid FWP_UINT16 value`},
+		{"value", head + item + tail, `netsh.xml:15:1: wfpdiag/filters/item[1]/filterCondition/item[1]/conditionValue/uint16: "PORTVAL" is not a valid FWP_UINT16 value`},
 		{"truncated", head + item[:300], "wfpdiag/filters/item[1]: the dump is truncated"},
 		{"malformed", head + "<item><filterKey></item>" + tail, "netsh.xml:4:1: wfpdiag/filters/item[1]/filterKey: malformed XML: element <filterKey> closed by </item>"},
 		{"unknown element", head + strings.Replace(strings.Replace(item, "PORTVAL", "80", 1), "<reserved/>", "<bogus/>", 1) + tail, "wfpdiag/filters/item[1]/bogus: unknown element <bogus> in <item>"},
