@@ -151,7 +151,9 @@ func TestReplaySharedCaptures(t *testing.T) {
 	}
 	// The GPL'd one is only read, never bundled: the replay reports its cut record.
 	if _, err := os.Stat(filepath.Join(sharedPcap, "scapy-bad_rsn_parsing_overrides_ssid.pcap")); err == nil {
-		t.Run("scapy-bad_rsn", func(t *testing.T) { checkCapture(t, filepath.Join(sharedPcap, "scapy-bad_rsn_parsing_overrides_ssid.pcap")) })
+		t.Run("scapy-bad_rsn", func(t *testing.T) {
+			checkCapture(t, filepath.Join(sharedPcap, "scapy-bad_rsn_parsing_overrides_ssid.pcap"))
+		})
 	}
 }
 
@@ -198,18 +200,18 @@ func TestLinkTypes(t *testing.T) {
 		{captured + "/tcpdump-LINKTYPE_IPV4.pcap", 1, 1, "outbound", ""},
 		{captured + "/tcpdump-LINKTYPE_IPV6.pcap", 1, 1, "outbound", ""},
 		{captured + "/zeek-tcp_timeout-with-pings.pcap", 15, 15, "", ""},
-		{captured + "/zeek-zip_descriptor.pcap", 26, 26, "loopback", ""},             // AF 2 and 30
-		{captured + "/tcpdump-icmpv6-RFC2894-RR.pcap", 6, 6, "", ""},                // AF 28
-		{captured + "/zeek-http-qinq-0.pcap", 14, 14, "outbound", ""},               // two 802.1Q tags
-		{captured + "/zeek-vlan-qinqinq.pcap", 14, 14, "outbound", ""},              // three
-		{captured + "/tcpdump-tcp-handshake-nano.pcap", 3, 3, "outbound", ""},       // SLL, ns
-		{captured + "/zeek-tls_irc-starttls.pcap", 20, 20, "outbound", ""},          // SLL
-		{captured + "/gopacket-pcapng-le-test006.pcapng", 5, 5, "", ""},             // Ethernet + NULL interfaces
-		{captured + "/gopacket-pcapng-be-test006.pcapng", 5, 5, "", ""},             // big-endian
-		{captured + "/gopacket-pcapng-le-test100.pcapng", 5, 5, "", ""},             // 3 interfaces
-		{captured + "/gopacket-pcapng-le-test202.pcapng", 8, 8, "", ""},             // 3 sections
-		{captured + "/zeek-pcapng-multi-interface.pcapng", 6, 4, "", ""},            // 2 interfaces
-		{captured + "/zeek-ldap_modify-request.pcapng", 17, 17, "outbound", ""},     // 126 interfaces, Windows
+		{captured + "/zeek-zip_descriptor.pcap", 26, 26, "loopback", ""},        // AF 2 and 30
+		{captured + "/tcpdump-icmpv6-RFC2894-RR.pcap", 6, 6, "", ""},            // AF 28
+		{captured + "/zeek-http-qinq-0.pcap", 14, 14, "outbound", ""},           // two 802.1Q tags
+		{captured + "/zeek-vlan-qinqinq.pcap", 14, 14, "outbound", ""},          // three
+		{captured + "/tcpdump-tcp-handshake-nano.pcap", 3, 3, "outbound", ""},   // SLL, ns
+		{captured + "/zeek-tls_irc-starttls.pcap", 20, 20, "outbound", ""},      // SLL
+		{captured + "/gopacket-pcapng-le-test006.pcapng", 5, 5, "", ""},         // Ethernet + NULL interfaces
+		{captured + "/gopacket-pcapng-be-test006.pcapng", 5, 5, "", ""},         // big-endian
+		{captured + "/gopacket-pcapng-le-test100.pcapng", 5, 5, "", ""},         // 3 interfaces
+		{captured + "/gopacket-pcapng-le-test202.pcapng", 8, 8, "", ""},         // 3 sections
+		{captured + "/zeek-pcapng-multi-interface.pcapng", 6, 4, "", ""},        // 2 interfaces
+		{captured + "/zeek-ldap_modify-request.pcapng", 17, 17, "outbound", ""}, // 126 interfaces, Windows
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {
@@ -530,4 +532,55 @@ func TestNotACapture(t *testing.T) {
 	}
 	_, err := Open(filepath.Join(dir, "missing"))
 	assert.ErrorContains(t, err, "missing")
+}
+
+// Corrupt lengths must not make the reader allocate what they claim (found by
+// FuzzReplayCapture: a 4 GB allocation per record stalled the replay).
+func TestCorruptLengths(t *testing.T) {
+	le := binary.LittleEndian
+	pcapHdr := func(snaplen uint32) []byte {
+		b := le.AppendUint32(nil, magicPcapMicro)
+		b = le.AppendUint16(b, 2)
+		b = le.AppendUint16(b, 4)
+		b = le.AppendUint64(b, 0)
+		b = le.AppendUint32(b, snaplen)
+		return le.AppendUint32(b, 1)
+	}
+	record := func(capLen, origLen uint32) []byte {
+		b := le.AppendUint64(nil, 0)
+		b = le.AppendUint32(b, capLen)
+		return le.AppendUint32(append(b), origLen)
+	}
+	block := func(typ uint32, body []byte) []byte {
+		b := le.AppendUint32(nil, typ)
+		b = le.AppendUint32(b, uint32(12+len(body)))
+		b = append(b, body...)
+		return le.AppendUint32(b, uint32(12+len(body)))
+	}
+	shb := block(blockSHB, []byte{0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	idb := block(blockIDB, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+	epb := block(blockEPB, append(le.AppendUint32(le.AppendUint32(make([]byte, 12), 0xfffffff0), 0xfffffff0), make([]byte, 4)...))
+	spb := block(3, append(le.AppendUint32(nil, 0xfffffff0), make([]byte, 4)...))
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"pcap-huge-record", append(pcapHdr(0xffffffff), record(0xfffffff0, 0xfffffff0)...), "packet 1: capture length exceeds snap length"},
+		{"pcap-huge-record-small-snaplen", append(pcapHdr(64), record(0x7ffffff0, 0x7ffffff0)...), "packet 1: capture length exceeds snap length"},
+		{"pcapng-huge-epb", append(append(append([]byte(nil), shb...), idb...), epb...), "packet 1: packet block at byte 48 claims 4294967280 captured bytes but holds at most 4"},
+		{"pcapng-huge-spb", append(append(append([]byte(nil), shb...), idb...), spb...), "packet 1: packet block at byte 48 claims 4294967280 captured bytes"},
+		{"pcapng-bad-block-length", append(append([]byte(nil), shb...), 1, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f), "packet 1: block of type 1 at byte 28 has an impossible length"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), tt.name)
+			require.NoError(t, os.WriteFile(path, tt.data, 0o644))
+			start := time.Now()
+			o := replayFiles(t, "", Options{}, path)
+			assert.Less(t, time.Since(start), 2*time.Second)
+			assert.Contains(t, o.problemText(), path+": "+tt.want)
+			assert.True(t, o.r.Summary.Incomplete)
+		})
+	}
 }

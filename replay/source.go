@@ -41,11 +41,18 @@ type Source struct {
 	ngSections []ngSection
 	section    int // index in ngSections of the current packet's section
 	inSection  int // packets read in that section
-	n          uint64
+	// badAt is the number of the first packet whose block the scan found malformed
+	// (0: none); reading stops there with badMsg instead of trusting its lengths.
+	badAt  uint64
+	badMsg string
+	n      uint64
 	// Warnings are problems with single records that did not stop reading.
 	Warnings []string
 	pcapLink uint16
 }
+
+// maxRecord bounds a record's captured length (tcpdump's MAXIMUM_SNAPLEN).
+const maxRecord = 262144
 
 const (
 	magicPcapMicro   = 0xa1b2c3d4
@@ -80,11 +87,11 @@ func newSource(name string, f *os.File) (*Source, error) {
 	le, be := binary.LittleEndian.Uint32(head), binary.BigEndian.Uint32(head)
 	switch {
 	case le == magicPcapngBlock:
-		sections, skipped, err := scanPcapng(name)
+		sections, skipped, badAt, badMsg, err := scanPcapng(name)
 		if err != nil {
 			return nil, err
 		}
-		s.ngSections = sections
+		s.ngSections, s.badAt, s.badMsg = sections, badAt, badMsg
 		s.Warnings = append(s.Warnings, skipped...)
 		s.ng, err = pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 		if err != nil {
@@ -94,6 +101,11 @@ func newSource(name string, f *os.File) (*Source, error) {
 		s.pcap, err = pcapgo.NewReader(s.br)
 		if err != nil {
 			return nil, fmt.Errorf("replay: %s: not a readable pcap file: %v", name, err)
+		}
+		if s.pcap.Snaplen() > maxRecord {
+			// pcapgo allocates what a record header claims, up to the snapshot length:
+			// bound it so that a corrupt header cannot ask for gigabytes.
+			s.pcap.SetSnaplen(maxRecord)
 		}
 		var hdr [24]byte
 		if _, err := f.ReadAt(hdr[:], 0); err == nil {
@@ -132,7 +144,7 @@ func (s *Source) nextPcap() (Frame, error) {
 		if errors.Is(err, io.EOF) && ci.CaptureLength == 0 {
 			return Frame{}, io.EOF
 		}
-		if strings.Contains(err.Error(), "exceeds snap length") && ci.CaptureLength > 0 && ci.CaptureLength <= 1<<24 {
+		if strings.Contains(err.Error(), "exceeds snap length") && ci.CaptureLength > 0 && ci.CaptureLength <= maxRecord {
 			// The record is longer than the file's snapshot length: read it anyway.
 			data = make([]byte, ci.CaptureLength)
 			if _, rerr := io.ReadFull(s.br, data); rerr != nil {
@@ -148,8 +160,11 @@ func (s *Source) nextPcap() (Frame, error) {
 }
 
 func (s *Source) nextNg() (Frame, error) {
-	data, ci, err := s.ng.ReadPacketData()
 	n := s.n + 1
+	if s.badAt != 0 && n >= s.badAt {
+		return Frame{}, fmt.Errorf("replay: %s: packet %d: %s", s.name, n, s.badMsg)
+	}
+	data, ci, err := s.ng.ReadPacketData()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return Frame{}, io.EOF
@@ -192,15 +207,21 @@ func describeReadError(err error) string {
 // ngSection is one pcapng section as the file holds it.
 type ngSection struct {
 	linkTypes []uint16 // per interface, full 16 bits
+	snaplens  []uint32 // per interface
 	packets   int      // packet blocks (enhanced, simple, obsolete)
 }
 
 // scanPcapng reads a pcapng file's block headers and returns its readable sections
 // (version 1.0, the ones pcapgo reads) and a message for each section it skips.
-func scanPcapng(name string) ([]ngSection, []string, error) {
+func scanPcapng(name string) (out []ngSection, skipped []string, badAt uint64, badMsg string, err error) {
+	out, skipped, badAt, badMsg, err = scanPcapngBlocks(name)
+	return
+}
+
+func scanPcapngBlocks(name string) ([]ngSection, []string, uint64, string, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("replay: %w", err)
+		return nil, nil, 0, "", fmt.Errorf("replay: %w", err)
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 1<<16)
@@ -211,6 +232,7 @@ func scanPcapng(name string) ([]ngSection, []string, error) {
 	var off int64
 	cur := -1 // index in out of the current section; -1 inside a skipped one
 	nSections, skippedPackets := 0, 0
+	total := uint64(0)
 	skipReason := ""
 	flushSkipped := func() {
 		if cur == -1 && nSections > 0 {
@@ -220,13 +242,13 @@ func scanPcapng(name string) ([]ngSection, []string, error) {
 	for {
 		if _, err := io.ReadFull(r, hdr[:8]); err != nil {
 			flushSkipped()
-			return out, skipped, nil // the packet reader reports truncation with the packet number
+			return out, skipped, 0, "", nil // the packet reader reports truncation with the packet number
 		}
 		typ := binary.LittleEndian.Uint32(hdr[0:4])
 		if typ == magicPcapngBlock {
 			flushSkipped()
 			if _, err := io.ReadFull(r, hdr[8:16]); err != nil {
-				return out, skipped, nil
+				return out, skipped, 0, "", nil
 			}
 			switch binary.LittleEndian.Uint32(hdr[8:12]) {
 			case 0x1a2b3c4d:
@@ -234,7 +256,7 @@ func scanPcapng(name string) ([]ngSection, []string, error) {
 			case 0x4d3c2b1a:
 				order = binary.BigEndian
 			default:
-				return out, skipped, nil
+				return out, skipped, 0, "", nil
 			}
 			nSections++
 			major, minor := order.Uint16(hdr[12:14]), order.Uint16(hdr[14:16])
@@ -247,10 +269,10 @@ func scanPcapng(name string) ([]ngSection, []string, error) {
 			}
 			length := order.Uint32(hdr[4:8])
 			if length < 16 || length%4 != 0 || length > 1<<28 {
-				return out, skipped, nil
+				return out, skipped, total + 1, fmt.Sprintf("section header block at byte %d has an impossible length %d", off, length), nil
 			}
 			if _, err := r.Discard(int(length) - 16); err != nil {
-				return out, skipped, nil
+				return out, skipped, 0, "", nil
 			}
 			off += int64(length)
 			continue
@@ -259,7 +281,7 @@ func scanPcapng(name string) ([]ngSection, []string, error) {
 		length := order.Uint32(hdr[4:8])
 		if length < 12 || length%4 != 0 || length > 1<<28 {
 			flushSkipped()
-			return out, skipped, nil
+			return out, skipped, total + 1, fmt.Sprintf("block of type %d at byte %d has an impossible length %d", typ, off, length), nil
 		}
 		off += int64(length)
 		body := int(length) - 8
@@ -269,18 +291,51 @@ func scanPcapng(name string) ([]ngSection, []string, error) {
 				skippedPackets++
 			}
 		case typ == 1: // interface description block
-			var lt [2]byte
-			if _, err := io.ReadFull(r, lt[:]); err != nil {
-				return out, skipped, nil
+			var idb [8]byte
+			if body < 12 {
+				return out, skipped, total + 1, fmt.Sprintf("interface description block at byte %d is too short", off-int64(length)), nil
 			}
-			out[cur].linkTypes = append(out[cur].linkTypes, order.Uint16(lt[:]))
-			body -= 2
+			if _, err := io.ReadFull(r, idb[:]); err != nil {
+				return out, skipped, 0, "", nil
+			}
+			out[cur].linkTypes = append(out[cur].linkTypes, order.Uint16(idb[0:2]))
+			out[cur].snaplens = append(out[cur].snaplens, order.Uint32(idb[4:8]))
+			body -= 8
 		case typ == 2 || typ == 3 || typ == 6:
 			out[cur].packets++
+			total++
+			// The captured length must fit the block: pcapgo allocates what it says.
+			var ph [20]byte
+			hl := 20
+			if typ == 3 {
+				hl = 4
+			}
+			if body < hl+4 {
+				return out, skipped, total, fmt.Sprintf("packet block at byte %d is too short (%d bytes)", off-int64(length), length), nil
+			}
+			if _, err := io.ReadFull(r, ph[:hl]); err != nil {
+				return out, skipped, 0, "", nil
+			}
+			body -= hl
+			capLen := order.Uint32(ph[12:16])
+			if typ == 3 {
+				// A simple packet block holds the original length; pcapgo reads it cut
+				// at the first interface's snapshot length.
+				capLen = order.Uint32(ph[0:4])
+				if len(out[cur].snaplens) == 0 {
+					return out, skipped, total, fmt.Sprintf("simple packet block at byte %d comes before any interface", off-int64(length)), nil
+				}
+				if sl := out[cur].snaplens[0]; sl != 0 && sl < capLen {
+					capLen = sl
+				}
+			}
+			if int64(capLen) > int64(body-4) {
+				return out, skipped, total, fmt.Sprintf("packet block at byte %d claims %d captured bytes but holds at most %d", off-int64(length), capLen, body-4), nil
+			}
 		}
 		if _, err := r.Discard(body); err != nil {
 			flushSkipped()
-			return out, skipped, nil
+			return out, skipped, 0, "", nil
 		}
 	}
 }
