@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"container/list"
 	"fmt"
 	"net/netip"
 	"time"
@@ -73,13 +72,14 @@ type Flow struct {
 	// Layer is the ALE layer that authorized (or blocked) the flow: AUTH_CONNECT
 	// outbound, AUTH_RECV_ACCEPT inbound.
 	Layer *layers.Layer
-	// Decision is that layer's decision.
-	Decision Decision
+	// FilterID and FilterName name the filter that decided at Layer (zero when no
+	// filter decided).
+	FilterID   wfp.FilterID
+	FilterName string
 	// FirstPacket numbers the packet that created the flow (Stack.Packets at the time).
 	FirstPacket uint64
-	proc        *Process
-	appID       wfp.ByteBlob
-	procPath    string // the process's NT path, for metadata
+	owner       *owner // the process and its app id; nil when unknown
+	ep          *endpoint
 	iface       *Interface
 	loopback    bool
 	// authorizedBy is the compiled layer the flow was authorized against; a commit
@@ -90,8 +90,15 @@ type Flow struct {
 	finSeen      [2]bool // per direction
 	lastFIN      int8    // the direction (0 out, 1 in) of the second FIN
 	contexts     []flowContext
-	lru          *list.Element
+	prev, next   *Flow // the flow table's recency list
 	stream       [2]streamState
+}
+
+// owner is a process with its app id computed once (shared by its flows).
+type owner struct {
+	proc  *Process
+	appID wfp.ByteBlob
+	path  string // the NT path, for FWPS_METADATA_FIELD_PROCESS_PATH
 }
 
 type flowContext struct {
@@ -118,40 +125,40 @@ func (f *Flow) FlowContext(layerID wfp.LayerID, calloutID wfp.CalloutID) uint64 
 func (f *Flow) Key() string { return f.key.String() }
 
 // flowTable holds the flows, bounded: when full, the least recently used flow is
-// evicted (and its contexts' FlowDelete called).
+// evicted (and its contexts' FlowDelete called). The recency list is threaded through
+// the flows themselves (no per-flow list element).
 type flowTable struct {
-	byKey  map[flowKey]*Flow
-	byID   map[uint64]*Flow
-	lru    *list.List // front: most recently used
-	max    int
-	nextID uint64
+	byKey      map[flowKey]*Flow
+	byID       map[uint64]*Flow
+	head, tail *Flow // head: most recently used
+	max        int
+	nextID     uint64
 }
 
 func newFlowTable(max int) *flowTable {
-	return &flowTable{byKey: map[flowKey]*Flow{}, byID: map[uint64]*Flow{}, lru: list.New(), max: max, nextID: 1}
+	return &flowTable{byKey: map[flowKey]*Flow{}, byID: map[uint64]*Flow{}, max: max, nextID: 1}
 }
 
 func (t *flowTable) get(k flowKey) *Flow {
 	f := t.byKey[k]
-	if f != nil {
-		t.lru.MoveToFront(f.lru)
+	if f != nil && f != t.head {
+		t.unlink(f)
+		t.pushFront(f)
 	}
 	return f
 }
 
 // add inserts a flow, returning the flow evicted to make room, if any.
 func (t *flowTable) add(f *Flow) (evicted *Flow) {
-	if t.max > 0 && len(t.byKey) >= t.max {
-		if back := t.lru.Back(); back != nil {
-			evicted = back.Value.(*Flow)
-			t.remove(evicted)
-		}
+	if t.max > 0 && len(t.byKey) >= t.max && t.tail != nil {
+		evicted = t.tail
+		t.remove(evicted)
 	}
 	f.ID = t.nextID
 	t.nextID++
 	t.byKey[f.key] = f
 	t.byID[f.ID] = f
-	f.lru = t.lru.PushFront(f)
+	t.pushFront(f)
 	return evicted
 }
 
@@ -159,11 +166,35 @@ func (t *flowTable) remove(f *Flow) {
 	if t.byKey[f.key] == f {
 		delete(t.byKey, f.key)
 	}
-	delete(t.byID, f.ID)
-	if f.lru != nil {
-		t.lru.Remove(f.lru)
-		f.lru = nil
+	if t.byID[f.ID] == f {
+		delete(t.byID, f.ID)
+		t.unlink(f)
 	}
+}
+
+func (t *flowTable) pushFront(f *Flow) {
+	f.prev, f.next = nil, t.head
+	if t.head != nil {
+		t.head.prev = f
+	}
+	t.head = f
+	if t.tail == nil {
+		t.tail = f
+	}
+}
+
+func (t *flowTable) unlink(f *Flow) {
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else if t.head == f {
+		t.head = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else if t.tail == f {
+		t.tail = f.prev
+	}
+	f.prev, f.next = nil, nil
 }
 
 // FlowAssociateContext implements callout.Kernel (FwpsFlowAssociateContext0, rule D4).
@@ -222,6 +253,13 @@ func (s *Stack) endFlow(f *Flow, why string) {
 	}
 	f.State = FlowClosed
 	s.flows.remove(f)
+	if ep := f.ep; ep != nil {
+		// An implicit bind ends with its last flow; a socket of the host stays bound.
+		if ep.flows--; ep.flows <= 0 && ep.sock == nil && s.endpoints[ep.key] == ep {
+			delete(s.endpoints, ep.key)
+		}
+		f.ep = nil
+	}
 	contexts := f.contexts
 	f.contexts = nil
 	for _, c := range contexts {
@@ -229,7 +267,7 @@ func (s *Stack) endFlow(f *Flow, why string) {
 			s.safeFlowDelete(code, c)
 		}
 	}
-	s.log = append(s.log, fmt.Sprintf("flow %d %s ended: %s", f.ID, f.key, why))
+	s.note(fmt.Sprintf("flow %d %s ended: %s", f.ID, f.key, why))
 }
 
 func (s *Stack) safeFlowDelete(code callout.Callout, c flowContext) {

@@ -242,9 +242,7 @@ func (s *Stack) newFlow(key flowKey, dir wfp.Direction, sock *Socket, iface *Int
 	f := &Flow{key: key, Direction: dir, iface: iface, idle: s.idleFor(key.proto), lastSeen: s.now, FirstPacket: s.packets}
 	f.loopback = iface != nil && iface.Type == IfTypeSoftwareLoopback
 	if sock != nil {
-		f.proc = s.host.process(sock.PID)
-		f.appID = s.appIDOf(f.proc)
-		f.procPath, _ = f.appID.UTF16()
+		f.owner = s.ownerOf(sock.PID)
 	}
 	return f
 }
@@ -259,8 +257,8 @@ func (s *Stack) authorize(res *Result, f *Flow, ale *layers.Layer, c *classifyCt
 	}
 	at := len(res.Steps)
 	ok := s.classify(res, ale, c, note)
-	f.Decision = res.Steps[at].Decision // the ALE layer's, not its discard twin's
-	f.Decision.Sublayers = append([]SublayerResult(nil), f.Decision.Sublayers...)
+	d := &res.Steps[at].Decision // the ALE layer's, not its discard twin's
+	f.FilterID, f.FilterName = d.FilterID, d.FilterName
 	f.authorizedBy = s.e.snap.Load().layers[ale.Key]
 	res.Flow = f
 	if !ok {
@@ -277,8 +275,8 @@ func (s *Stack) earlierBlock(res *Result, f *Flow) {
 	f.lastSeen = s.now
 	res.Flow = f
 	res.Verdict, res.DroppedAt = wfp.ActionBlock, f.Layer
-	res.FilterID, res.FilterName = f.Decision.FilterID, f.Decision.FilterName
-	res.Reason = fmt.Sprintf("dropped: its flow was blocked at %s by filter %q (packet %d)", f.Layer.Name, f.Decision.FilterName, f.FirstPacket)
+	res.FilterID, res.FilterName = f.FilterID, f.FilterName
+	res.Reason = fmt.Sprintf("dropped: its flow was blocked at %s by filter %q (packet %d)", f.Layer.Name, f.FilterName, f.FirstPacket)
 }
 
 // reauthorize reclassifies a flow at its ALE layer when that layer's policy changed
@@ -521,6 +519,10 @@ func (s *Stack) sendNewFlow(res *Result, iface *Interface, p *Packet, c *classif
 		}
 	}
 	f := s.newFlow(key, wfp.DirectionOutbound, sock, iface, c)
+	if ep := s.endpoints[flowKey{proto: p.Protocol, local: netip.AddrPortFrom(p.Src.Unmap(), p.SrcPort)}]; ep != nil {
+		f.ep = ep
+		ep.flows++
+	}
 	c.withFlow(f)
 	note := "first packet of the flow (rule D1)"
 	if p.Protocol == 6 {
@@ -569,7 +571,7 @@ func (s *Stack) assign(res *Result, p *Packet, c *classifyCtx, sock *Socket) boo
 		}
 	}
 	ok := s.classify(res, layer(layers.ALEResourceAssignmentV4, layers.ALEResourceAssignmentV6, p), &bc, "bind: resource assignment (rule C2)")
-	s.endpoints[k] = &endpoint{sock: sock, blocked: !ok}
+	s.endpoints[k] = &endpoint{key: k, sock: sock, blocked: !ok}
 	return ok
 }
 
@@ -584,8 +586,9 @@ func (s *Stack) Listen(sock Socket) *Result {
 	if sock.Local.Addr().IsUnspecified() {
 		c.flags |= flagWildcardBind
 	}
-	c.proc = s.host.process(sock.PID)
-	c.appID = s.appIDOf(c.proc)
+	if o := s.ownerOf(sock.PID); o != nil {
+		c.proc, c.appID = o.proc, o.appID
+	}
 	if !s.classify(res, layer(layers.ALEResourceAssignmentV4, layers.ALEResourceAssignmentV6, p), c, "bind: resource assignment (rule C1)") {
 		return res
 	}

@@ -57,6 +57,7 @@ type Stack struct {
 	injected  []Injected
 	scratch   []*scratch
 	boxes     boxCache
+	owners    map[uint64]*owner
 
 	log    []string
 	faults []string
@@ -64,8 +65,10 @@ type Stack struct {
 
 // endpoint is a local (protocol, address, port) that went through resource assignment.
 type endpoint struct {
-	sock    *Socket
+	key     flowKey
+	sock    *Socket // nil for an implicit bind
 	blocked bool
+	flows   int // live flows using the endpoint
 }
 
 type mcastKey struct {
@@ -100,7 +103,8 @@ func (s *Stack) Host() *Host { return &s.host }
 // Now is the stack's virtual clock: the time of the latest packet or Advance.
 func (s *Stack) Now() time.Time { return s.now }
 
-// Log returns the stack's notes on flows that ended, oldest first.
+// Log returns the stack's notes on flows that ended, oldest first (at most the
+// latest 4096).
 func (s *Stack) Log() []string { return append([]string(nil), s.log...) }
 
 // Faults returns the callout faults (panics) the stack contained.
@@ -419,8 +423,41 @@ func (s *Stack) initCtx(c *classifyCtx, p *Packet, dir wfp.Direction, iface *Int
 
 // withFlow adds the flow's process, app id and direction to a context.
 func (c *classifyCtx) withFlow(f *Flow) *classifyCtx {
-	c.flow, c.proc, c.appID, c.connDir = f, f.proc, f.appID, f.Direction
+	c.flow, c.connDir = f, f.Direction
+	if f.owner != nil {
+		c.proc, c.appID = f.owner.proc, f.owner.appID
+	}
 	return c
+}
+
+// ownerOf returns the process with that PID and its app id, computed once; nil when
+// the host has no such process.
+func (s *Stack) ownerOf(pid uint64) *owner {
+	if o, ok := s.owners[pid]; ok {
+		return o
+	}
+	p := s.host.process(pid)
+	if p == nil {
+		return nil
+	}
+	o := &owner{proc: p, appID: s.appIDOf(p)}
+	o.path, _ = o.appID.UTF16()
+	if s.owners == nil {
+		s.owners = map[uint64]*owner{}
+	}
+	s.owners[pid] = o
+	return o
+}
+
+// maxLog bounds Stack.Log: the oldest half is dropped when it is full.
+const maxLog = 4096
+
+// note adds a line to the stack's log.
+func (s *Stack) note(line string) {
+	if len(s.log) >= maxLog {
+		s.log = append(s.log[:0], s.log[maxLog/2:]...)
+	}
+	s.log = append(s.log, line)
 }
 
 // appIDOf returns a process's ALE_APP_ID (rule: the lower-case NT device path).

@@ -331,8 +331,8 @@ func (c *classifyCtx) embeddedField(name string) wfp.Value {
 // procPath is the process's NT path for FWPS_METADATA_FIELD_PROCESS_PATH, cached on the
 // flow.
 func (c *classifyCtx) procPath() string {
-	if c.flow != nil && c.flow.procPath != "" {
-		return c.flow.procPath
+	if c.flow != nil && c.flow.owner != nil {
+		return c.flow.owner.path
 	}
 	p, _ := c.appID.UTF16()
 	return p
