@@ -37,6 +37,9 @@ func commands() []*command {
 		checkCommand(),
 		explainCommand(),
 		replayCommand(),
+		importCommand(),
+		exportCommand(),
+		diffCommand(),
 	}
 }
 

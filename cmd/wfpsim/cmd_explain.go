@@ -46,6 +46,8 @@ condition failed.
                    (keeping the write right), or permit-hard / block-hard
                    (clearing it). A callout not given is unregistered, and its
                    filters act as rule A9 says.
+--state DUMP.xml   start from a real machine's filters (netsh wfp show state
+                   or show filters XML, see 'wfpsim import'), then add --policy.
 --format json      a stable contract:
                    {"layer", "action": "permit"|"block", "hard", "veto",
                     "filter", "sublayers": [{"sublayer", "filter", "action"}]}
@@ -57,14 +59,15 @@ Examples:
 `,
 		flags: func(fs *flag.FlagSet) func(*env, []string) error {
 			file := fs.String("policy", "", "the policy `FILE` (YAML or JSON)")
+			state := fs.String("state", "", "start from this machine's netsh wfp `DUMP.xml`, then apply --policy on top")
 			layerName := fs.String("layer", "", "the `LAYER` to classify at")
 			var sets, callouts multiFlag
 			fs.Var(&sets, "set", "an incoming value `FIELD=VALUE` (repeatable)")
 			fs.Var(&callouts, "callout", "register callout `NAME=ACTION` (repeatable)")
 			format := fs.String("format", "text", "output `format`: text or json")
 			return func(e *env, args []string) error {
-				if *file == "" || *layerName == "" || len(args) != 0 {
-					return usagef("explain needs --policy FILE and --layer LAYER (run 'wfpsim explain -h')")
+				if (*file == "" && *state == "") || *layerName == "" || len(args) != 0 {
+					return usagef("explain needs --policy FILE (or --state DUMP.xml) and --layer LAYER (run 'wfpsim explain -h')")
 				}
 				if *format != "text" && *format != "json" {
 					return usagef("unknown format %q: want text or json", *format)
@@ -77,7 +80,7 @@ Examples:
 				if err != nil {
 					return err
 				}
-				eng, err := loadPolicy(e, *file)
+				eng, err := loadState(e, *state, *file)
 				if err != nil {
 					return err
 				}

@@ -20,7 +20,7 @@ import (
 func replayCommand() *command {
 	return &command{
 		name:    "replay",
-		args:    "[--policy FILE] [--host FILE | --local ADDR...] [--format text|jsonl|summary] [--out FILE.pcapng] [--only blocked] [-v] CAPTURE...",
+		args:    "[--state DUMP.xml] [--policy FILE] [--host FILE | --local ADDR...] [--format text|jsonl|summary] [--out FILE.pcapng] [--only blocked] [-v] CAPTURE...",
 		summary: "replay captures through a simulated Windows host and show what the policy would do",
 		help: `
 replay is the main job of wfpsim. It reads pcap or pcapng captures, decides
@@ -31,6 +31,11 @@ them, and a block at any layer stops the packet there. The capture shows what
 happened without the policy; the replay shows what the policy would do. Once a
 flow is blocked, its later packets are reported as dropped because of that
 decision (naming the packet and the filter).
+
+A real machine's filters: --state DUMP.xml starts the engine from a 'netsh wfp
+show state' (or show filters) dump, so the policy runs next to Windows
+Firewall, VPN and EDR filters as it would there; --policy is applied on top.
+'wfpsim import DUMP.xml' prints what the dump carries over.
 
 Which host? --host FILE gives the host model (interfaces and addresses,
 processes with their image paths and users, their sockets); --local ADDR
@@ -54,6 +59,7 @@ Examples:
 `,
 		flags: func(fs *flag.FlagSet) func(*env, []string) error {
 			policyFile := fs.String("policy", "", "the policy `FILE` (YAML or JSON); none: no filters")
+			stateFile := fs.String("state", "", "start from this machine's netsh wfp `DUMP.xml`, then apply --policy on top")
 			hostFile := fs.String("host", "", "the host `FILE` (YAML)")
 			var locals multiFlag
 			fs.Var(&locals, "local", "an `ADDR`ess of the capturing host (repeatable)")
@@ -99,8 +105,8 @@ Examples:
 					opts.Host = h
 				}
 				var eng *engine.Engine
-				if *policyFile != "" {
-					l, err := loadPolicy(e, *policyFile)
+				if *policyFile != "" || *stateFile != "" {
+					l, err := loadState(e, *stateFile, *policyFile)
 					if err != nil {
 						return err
 					}
