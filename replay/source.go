@@ -49,6 +49,7 @@ type Source struct {
 	// Warnings are problems with single records that did not stop reading.
 	Warnings []string
 	pcapLink uint16
+	broken   error // set when the reader panicked: nothing more is read
 }
 
 // maxRecord bounds a record's captured length (tcpdump's MAXIMUM_SNAPLEN).
@@ -67,12 +68,21 @@ func Open(name string) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
-	s, err := newSource(name, f)
+	s, err := newSourceSafe(name, f)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+func newSourceSafe(name string, f *os.File) (s *Source, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s, err = nil, fmt.Errorf("replay: %s: the capture reader failed on a corrupt header: %v", name, v)
+		}
+	}()
+	return newSource(name, f)
 }
 
 func newSource(name string, f *os.File) (*Source, error) {
@@ -130,7 +140,18 @@ func (s *Source) Name() string { return s.name }
 // Next returns the next frame, or io.EOF at the end. Any other error means the rest
 // of the file cannot be read (a truncated or corrupt record); it names the file and
 // the packet number.
-func (s *Source) Next() (Frame, error) {
+func (s *Source) Next() (f Frame, err error) {
+	if s.broken != nil {
+		return Frame{}, s.broken
+	}
+	// pcapgo panics on some corrupt files (an if_tsresol of 2^-113 divides by
+	// zero): the file cannot be read further, which is reported like truncation.
+	defer func() {
+		if v := recover(); v != nil {
+			f, err = Frame{}, fmt.Errorf("replay: %s: packet %d: the capture reader failed on a corrupt block: %v", s.name, s.n+1, v)
+			s.broken = err
+		}
+	}()
 	if s.pcap != nil {
 		return s.nextPcap()
 	}
