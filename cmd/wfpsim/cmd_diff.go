@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/wfpsim/wfpsim/engine"
 	"github.com/wfpsim/wfpsim/replay"
@@ -132,16 +133,34 @@ func diffFlows(e *env, oldName, newName string, order []string, a, b map[string]
 	n := 0
 	for _, k := range order {
 		x, y := a[k], b[k]
-		if y == nil || x.Verdict == y.Verdict || seen[x.Flow] {
+		fk := flowKey(x.Flow)
+		if y == nil || x.Verdict == y.Verdict || seen[fk] {
 			continue
 		}
-		seen[x.Flow] = true
+		seen[fk] = true
 		n++
 		fmt.Fprintf(e.stdout, "%s packet %d %s %s\n", x.File, x.N, x.Direction, x.Flow)
 		fmt.Fprintf(e.stdout, "  old (%s): %s\n", oldName, side(x))
 		fmt.Fprintf(e.stdout, "  new (%s): %s\n", newName, side(y))
 	}
 	return n
+}
+
+// flowKey names a flow the same way in both directions: "tcp a -> b" and
+// "tcp b -> a" are one flow.
+func flowKey(flow string) string {
+	proto, rest, ok := strings.Cut(flow, " ")
+	if !ok {
+		return flow
+	}
+	a, b, ok := strings.Cut(rest, " -> ")
+	if !ok {
+		return flow
+	}
+	if b < a {
+		a, b = b, a
+	}
+	return proto + " " + a + " " + b
 }
 
 func side(pr *replay.PacketResult) string {
