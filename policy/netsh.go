@@ -1301,8 +1301,9 @@ type UnregisteredCallout struct {
 	Key     wfp.CalloutKey
 	Layer   string
 	Filters int
-	// Driver says whose code it is on the machine: "built-in (Windows)" or
-	// "third-party driver", and whether it was registered there.
+	// Driver says whose code it is on the machine: "built-in (Windows)" for a
+	// catalogue callout, else a driver's callout (third-party, or a Windows driver the
+	// catalogue does not list), and whether it was registered there.
 	Driver string
 }
 
@@ -1757,7 +1758,7 @@ func (d *Dump) Document(opts ImportOptions) (*Document, *Account) {
 		if l, ok := layers.LayerByKey(coLayer[k]); ok {
 			u.Layer = l.Name
 		}
-		where := "third-party driver"
+		where := "a driver's callout (not a catalogue built-in; its code is not in the dump)"
 		if _, ok := layers.CalloutByKey(k); ok {
 			where = "built-in (Windows)"
 		}
