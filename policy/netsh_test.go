@@ -286,3 +286,27 @@ func BenchmarkReadNetshKeploy(b *testing.B) {
 		}
 	}
 }
+
+// FuzzReadNetsh: a dump never panics the importer; what it accepts converts
+// to a document.
+func FuzzReadNetsh(f *testing.F) {
+	f.Add([]byte("\ufeff<wfpdiag><filters/></wfpdiag><firewallState/>"))
+	f.Add([]byte(`<wfpdiag><filters numItems="1"><item><filterKey>{935b7f48-0ede-44dd-9bc2-e00bb635cda3}</filterKey>` +
+		`<layerKey>FWPM_LAYER_ALE_AUTH_CONNECT_V4</layerKey><filterCondition><item><fieldKey>FWPM_CONDITION_IP_REMOTE_ADDRESS</fieldKey>` +
+		`<matchType>FWP_MATCH_RANGE</matchType><conditionValue><type>FWP_RANGE_TYPE</type><rangeValue><valueLow><type>FWP_UINT32</type>` +
+		`<uint32>10.0.0.1</uint32></valueLow><valueHigh><type>FWP_UINT32</type><uint32>10.0.0.9</uint32></valueHigh></rangeValue>` +
+		`</conditionValue></item></filterCondition><action><type>FWP_ACTION_CALLOUT_UNKNOWN</type><filterType>{b255c296-7e0c-4115-95f3-b7f24a8a1162}</filterType></action>` +
+		`<effectiveWeight><type>FWP_UINT64</type><uint64>7</uint64></effectiveWeight></item></filters></wfpdiag>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, partial := range []bool{false, true} {
+			d, err := policy.ReadNetsh(bytes.NewReader(data), policy.ImportOptions{Partial: partial})
+			if err != nil {
+				continue
+			}
+			doc, acct := d.Document(policy.ImportOptions{})
+			if doc == nil || acct == nil {
+				t.Fatal("nil document")
+			}
+		}
+	})
+}
