@@ -164,7 +164,7 @@ func (d *decoder) decode(f Frame) (*engine.Packet, error) {
 			p.IPVersion, p.Src, p.Dst, p.Protocol, p.TTL = 4, addr(ip.SrcIP), addr(ip.DstIP), uint8(ip.Protocol), ip.TTL
 			p.IPHeaderLen = int(ip.IHL) * 4
 			p.FragID, p.FragOffset, p.MoreFragments = uint32(ip.Id), int(ip.FragOffset)*8, ip.Flags&layers.IPv4MoreFragments != 0
-			ipBytes = append(ip.Contents[:len(ip.Contents):len(ip.Contents)], ip.Payload...)
+			ipBytes = ipPacket(ip.Contents, ip.Payload)
 			if p.IsFragment() {
 				p.Payload = ip.Payload
 			}
@@ -175,7 +175,7 @@ func (d *decoder) decode(f Frame) (*engine.Packet, error) {
 			ip := &d.ip6
 			p.IPVersion, p.Src, p.Dst, p.Protocol, p.TTL = 6, addr(ip.SrcIP), addr(ip.DstIP), uint8(ip.NextHeader), ip.HopLimit
 			p.IPHeaderLen = 40
-			ipBytes = append(ip.Contents[:len(ip.Contents):len(ip.Contents)], ip.Payload...)
+			ipBytes = ipPacket(ip.Contents, ip.Payload)
 		case layers.LayerTypeTCP:
 			if p.IsFragment() {
 				continue
@@ -233,6 +233,17 @@ func (d *decoder) decode(f Frame) (*engine.Packet, error) {
 		}
 	}
 	return p, nil
+}
+
+// ipPacket returns the IP packet's bytes, header and payload: a slice of the frame
+// when they are contiguous in it (they are, as gopacket decodes in place; each
+// frame's bytes are its own), else a copy.
+func ipPacket(header, payload []byte) []byte {
+	n := len(header) + len(payload)
+	if cap(header) >= n && len(payload) > 0 && &header[:n][len(header)] == &payload[0] {
+		return header[:n:n]
+	}
+	return append(header[:len(header):len(header)], payload...)
 }
 
 func tcpFlags(t *layers.TCP) uint8 {

@@ -304,13 +304,17 @@ type Summary struct {
 	Packets                      map[string]int // by verdict
 	ByLayer                      map[string]int // blocked packets by deciding layer
 	ByFilter                     map[string]int // blocked packets by deciding filter
-	Flows                        map[string]string
+	// flows holds the verdict of each flow that may still see packets; ended flows
+	// are folded into ended, so memory follows the live flows, not the capture.
+	flows   map[*engine.Flow]string
+	ended   map[string]int
+	pruneAt int
 	// Incomplete is set when a file could not be read to its end.
 	Incomplete bool
 }
 
 func newSummary() Summary {
-	return Summary{Packets: map[string]int{}, ByLayer: map[string]int{}, ByFilter: map[string]int{}, Flows: map[string]string{}}
+	return Summary{Packets: map[string]int{}, ByLayer: map[string]int{}, ByFilter: map[string]int{}, flows: map[*engine.Flow]string{}, ended: map[string]int{}, pruneAt: 4096}
 }
 
 func (s *Summary) add(pr *PacketResult, res *engine.Result) {
@@ -321,18 +325,35 @@ func (s *Summary) add(pr *PacketResult, res *engine.Result) {
 			s.ByFilter[pr.Filter]++
 		}
 	}
-	if res.Flow != nil {
-		key := res.Flow.Key()
-		if s.Flows[key] != "block" {
-			s.Flows[key] = pr.Verdict
+	if f := res.Flow; f != nil {
+		if s.flows[f] != "block" {
+			s.flows[f] = pr.Verdict
+		}
+		if len(s.flows) >= s.pruneAt {
+			s.prune()
 		}
 	}
+}
+
+// prune folds the flows that ended into the counts; it runs when the table has
+// doubled since the last prune, so its cost per packet is constant.
+func (s *Summary) prune() {
+	for f, v := range s.flows {
+		if f.State == engine.FlowClosed {
+			s.ended[v]++
+			delete(s.flows, f)
+		}
+	}
+	s.pruneAt = max(2*len(s.flows), 4096)
 }
 
 // FlowsByVerdict counts flows: a flow with any blocked packet counts as blocked.
 func (s *Summary) FlowsByVerdict() map[string]int {
 	out := map[string]int{}
-	for _, v := range s.Flows {
+	for v, n := range s.ended {
+		out[v] += n
+	}
+	for _, v := range s.flows {
 		out[v]++
 	}
 	return out

@@ -549,7 +549,7 @@ func TestCorruptLengths(t *testing.T) {
 	record := func(capLen, origLen uint32) []byte {
 		b := le.AppendUint64(nil, 0)
 		b = le.AppendUint32(b, capLen)
-		return le.AppendUint32(append(b), origLen)
+		return le.AppendUint32(b, origLen)
 	}
 	block := func(typ uint32, body []byte) []byte {
 		b := le.AppendUint32(nil, typ)

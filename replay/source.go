@@ -86,7 +86,7 @@ func newSourceSafe(name string, f *os.File) (s *Source, err error) {
 }
 
 func newSource(name string, f *os.File) (*Source, error) {
-	s := &Source{name: name, f: f, br: bufio.NewReaderSize(f, 1<<16)}
+	s := &Source{name: name, f: f, br: bufio.NewReaderSize(f, bufSize(f))}
 	head, err := s.br.Peek(4)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -97,7 +97,7 @@ func newSource(name string, f *os.File) (*Source, error) {
 	le, be := binary.LittleEndian.Uint32(head), binary.BigEndian.Uint32(head)
 	switch {
 	case le == magicPcapngBlock:
-		sections, skipped, badAt, badMsg, err := scanPcapng(name)
+		sections, skipped, badAt, badMsg, err := scanPcapng(name, f)
 		if err != nil {
 			return nil, err
 		}
@@ -129,6 +129,18 @@ func newSource(name string, f *os.File) (*Source, error) {
 		return nil, fmt.Errorf("replay: %s: not a capture: the file starts with 0x%08x, want a pcap (a1b2c3d4 / a1b23c4d) or pcapng (0a0d0d0a) magic number", name, be)
 	}
 	return s, nil
+}
+
+// bufSize is the read buffer for a file: 64 KB, or less for a small file (a replay
+// of many small captures would otherwise spend its time clearing buffers). Never
+// below 4096: pcapgo.NewReader then reads through this very buffer (bufio.NewReader
+// returns a big enough *bufio.Reader as is), which nextPcap relies on when it reads
+// a record longer than the snapshot length itself.
+func bufSize(f *os.File) int {
+	if fi, err := f.Stat(); err == nil && fi.Size() < 1<<16 {
+		return max(int(fi.Size()), 4096)
+	}
+	return 1 << 16
 }
 
 // Close closes the file.
@@ -234,18 +246,14 @@ type ngSection struct {
 
 // scanPcapng reads a pcapng file's block headers and returns its readable sections
 // (version 1.0, the ones pcapgo reads) and a message for each section it skips.
-func scanPcapng(name string) (out []ngSection, skipped []string, badAt uint64, badMsg string, err error) {
-	out, skipped, badAt, badMsg, err = scanPcapngBlocks(name)
+// It reads through f at its own offsets (ReadAt), so f's position is untouched.
+func scanPcapng(name string, f *os.File) (out []ngSection, skipped []string, badAt uint64, badMsg string, err error) {
+	out, skipped, badAt, badMsg, err = scanPcapngBlocks(name, f)
 	return
 }
 
-func scanPcapngBlocks(name string) ([]ngSection, []string, uint64, string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, nil, 0, "", fmt.Errorf("replay: %w", err)
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<16)
+func scanPcapngBlocks(name string, f *os.File) ([]ngSection, []string, uint64, string, error) {
+	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, 1<<62), bufSize(f))
 	var out []ngSection
 	var skipped []string
 	var order binary.ByteOrder = binary.LittleEndian
