@@ -130,7 +130,7 @@ func (e *Engine) arbitrate(cl *compiledLayer, req *Request, out *Decision, tr *T
 		var absorb, byCallout bool
 		if tr != nil {
 			// Tracing visits every filter to say why it did or did not take part.
-			for _, f := range cs.filters {
+			for _, f := range cs.all() {
 				tf := ts.filter(f)
 				if decider != nil {
 					tf.Outcome = fmt.Sprintf("not evaluated: %s already decided this sublayer", quoteName(decider.name))

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"slices"
+
 	"github.com/wfpsim/wfpsim/wfp"
 )
 
@@ -10,6 +12,7 @@ import (
 //
 //	exact   ports, protocols, exact addresses, app ids: value -> filters
 //	prefix4 IPv4 subnets: (prefix length, masked address) -> filters
+//	ranges  unsigned ranges (port ranges): the segments between range bounds -> filters
 //	rest    everything else, always visited
 //
 // Candidates are visited in the sublayer's weight order by merging the few lists that
@@ -18,8 +21,22 @@ type filterIndex struct {
 	enabled bool
 	exact   []exactIndex
 	prefix4 []prefixIndex
+	ranges  []rangeIndex
 	rest    []*cfilter
 }
+
+// rangeIndex files filters by an unsigned range condition: the bounds of all ranges
+// cut the values into segments, and each segment lists the filters whose ranges cover
+// it, in weight order. Lookup is a binary search.
+type rangeIndex struct {
+	field  int
+	starts []uint64     // the first value of each segment, ascending
+	lists  [][]*cfilter // the filters covering each segment
+}
+
+// maxRangeEntries bounds a range index's size as a multiple of its filters; heavily
+// overlapping ranges are left to the rest list instead.
+const maxRangeEntries = 8
 
 // indexThreshold: below this many filters a sublayer is scanned.
 const indexThreshold = 16
@@ -77,6 +94,7 @@ func buildIndex(fs []*cfilter) filterIndex {
 		return ix
 	}
 	exact := map[int]*exactIndex{}
+	var ranged []rangedFilter
 	prefix := map[int]*prefixIndex{}
 	var exactOrder, prefixOrder []int
 	for _, f := range fs {
@@ -95,6 +113,10 @@ func buildIndex(fs []*cfilter) filterIndex {
 					ei.num[k] = appendOnce(ei.num[k], f)
 				}
 			}
+			continue
+		}
+		if g := rangeGroup(f); g != nil {
+			ranged = append(ranged, rangedFilter{f, g})
 			continue
 		}
 		if g := prefixGroup(f); g != nil {
@@ -122,7 +144,116 @@ func buildIndex(fs []*cfilter) filterIndex {
 	for _, i := range prefixOrder {
 		ix.prefix4 = append(ix.prefix4, *prefix[i])
 	}
+	ix.ranges, ix.rest = buildRanges(ranged, ix.rest)
 	return ix
+}
+
+type rangedFilter struct {
+	f *cfilter
+	g *condGroup
+}
+
+// rangeGroup returns a condition group that tests only unsigned ranges (or equality
+// with unsigned numbers, a range of one).
+func rangeGroup(f *cfilter) *condGroup {
+	for i := range f.groups {
+		g := &f.groups[i]
+		if g.index < 0 {
+			continue
+		}
+		ok := true
+		for _, c := range g.conds {
+			if _, _, is := unsignedBounds(c.c); !is {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return g
+		}
+	}
+	return nil
+}
+
+func unsignedBounds(c wfp.Condition) (lo, hi uint64, ok bool) {
+	switch c.Match {
+	case wfp.MatchRange:
+		r, isRange := c.Value.(wfp.Range)
+		if !isRange {
+			return 0, 0, false
+		}
+		lo, ok1 := unsignedOf(r.Low)
+		hi, ok2 := unsignedOf(r.High)
+		return lo, hi, ok1 && ok2 && lo <= hi
+	case wfp.MatchEqual:
+		v, ok := unsignedOf(c.Value)
+		return v, v, ok
+	}
+	return 0, 0, false
+}
+
+// buildRanges builds one range index per field from filters in weight order; filters
+// of a field whose index would grow too large go to rest, which is merged back into
+// weight order.
+func buildRanges(ranged []rangedFilter, rest []*cfilter) ([]rangeIndex, []*cfilter) {
+	byField := map[int][]rangedFilter{}
+	var order []int
+	for _, rf := range ranged {
+		if _, ok := byField[rf.g.index]; !ok {
+			order = append(order, rf.g.index)
+		}
+		byField[rf.g.index] = append(byField[rf.g.index], rf)
+	}
+	var out []rangeIndex
+	for _, field := range order {
+		fs := byField[field]
+		var cuts []uint64
+		for _, rf := range fs {
+			for _, c := range rf.g.conds {
+				lo, hi, _ := unsignedBounds(c.c)
+				cuts = append(cuts, lo)
+				if hi != ^uint64(0) {
+					cuts = append(cuts, hi+1)
+				}
+			}
+		}
+		cuts = append(cuts, 0)
+		slices.Sort(cuts)
+		cuts = slices.Compact(cuts)
+		ri := rangeIndex{field: field, starts: cuts, lists: make([][]*cfilter, len(cuts))}
+		entries := 0
+		for _, rf := range fs {
+			for _, c := range rf.g.conds {
+				lo, hi, _ := unsignedBounds(c.c)
+				i, _ := slices.BinarySearch(cuts, lo)
+				for ; i < len(cuts) && cuts[i] <= hi; i++ {
+					ri.lists[i] = appendOnce(ri.lists[i], rf.f)
+					entries++
+				}
+			}
+		}
+		if entries > maxRangeEntries*len(fs)+1024 {
+			for _, rf := range fs {
+				rest = append(rest, rf.f)
+			}
+			slices.SortFunc(rest, compareFilters)
+			continue
+		}
+		out = append(out, ri)
+	}
+	return out, rest
+}
+
+// lookup returns the filters whose ranges cover v.
+func (ri *rangeIndex) lookup(v uint64) []*cfilter {
+	i, found := slices.BinarySearch(ri.starts, v)
+	if !found {
+		i--
+	}
+	if i < 0 {
+		return nil
+	}
+	return ri.lists[i]
 }
 
 func appendOnce(l []*cfilter, f *cfilter) []*cfilter {
@@ -191,11 +322,15 @@ func v4Prefix(v wfp.Value) (uint32, int) {
 	return 0, -1
 }
 
-// candidates visits a sublayer's filters that may match, in weight order.
+// candidates visits a sublayer's filters that may match, in weight order: the lists
+// the index gives for the incoming values, merged, plus the filters committed since
+// the index was built (extra), less those deleted since.
 type candidates struct {
-	lists [maxMergeLists][]*cfilter
-	n     int
-	last  int
+	lists   [maxMergeLists][]*cfilter
+	n       int
+	last    *cfilter
+	extra   int // the list holding cs.extra, -1 when none
+	deleted map[wfp.FilterID]bool
 }
 
 func (c *candidates) add(l []*cfilter) bool {
@@ -213,47 +348,62 @@ func (c *candidates) add(l []*cfilter) bool {
 // init fills the lists for one classification; it falls back to every filter when
 // the index is off or too many lists apply.
 func (c *candidates) init(cs *compiledSublayer, values []wfp.Value) {
-	c.n, c.last = 0, -1
+	c.n, c.last, c.extra, c.deleted = 0, nil, -1, cs.deleted
 	ix := &cs.index
+	ok := true
 	if !ix.enabled {
 		c.add(cs.filters)
-		return
-	}
-	ok := c.add(ix.rest)
-	for i := range ix.exact {
-		e := &ix.exact[i]
-		k, b, keyable := keyOf(valueAt(values, e.field))
-		if !keyable {
-			continue
+	} else {
+		ok = c.add(ix.rest)
+		for i := range ix.exact {
+			e := &ix.exact[i]
+			k, b, keyable := keyOf(valueAt(values, e.field))
+			if !keyable {
+				continue
+			}
+			if b != nil {
+				ok = ok && c.add(e.blob[string(b)])
+			} else {
+				ok = ok && c.add(e.num[k])
+			}
 		}
-		if b != nil {
-			ok = ok && c.add(e.blob[string(b)])
-		} else {
-			ok = ok && c.add(e.num[k])
+		for i := range ix.prefix4 {
+			p := &ix.prefix4[i]
+			a, isV4 := valueAt(values, p.field).(wfp.Uint32)
+			if !isV4 {
+				continue
+			}
+			for _, bits := range p.lens {
+				ok = ok && c.add(p.byLen[bits][uint32(a)&wfp.V4Mask(bits)])
+			}
 		}
-	}
-	for i := range ix.prefix4 {
-		p := &ix.prefix4[i]
-		a, isV4 := valueAt(values, p.field).(wfp.Uint32)
-		if !isV4 {
-			continue
-		}
-		for _, bits := range p.lens {
-			ok = ok && c.add(p.byLen[bits][uint32(a)&wfp.V4Mask(bits)])
+		for i := range ix.ranges {
+			r := &ix.ranges[i]
+			if v, isUnsigned := unsignedOf(valueAt(values, r.field)); isUnsigned {
+				ok = ok && c.add(r.lookup(v))
+			}
 		}
 	}
 	if !ok {
-		c.n, c.last = 0, -1
+		c.n = 0
 		c.add(cs.filters)
+	}
+	if len(cs.extra) > 0 {
+		if c.n == maxMergeLists { // make room: scan the indexed filters instead
+			c.n = 0
+			c.add(cs.filters)
+		}
+		c.extra = c.n
+		c.add(cs.extra)
 	}
 }
 
-// next returns the candidate of lowest rank (highest weight), or nil at the end.
+// next returns the remaining candidate that comes first in evaluation order, or nil.
 func (c *candidates) next() *cfilter {
 	for {
 		best := -1
 		for i := 0; i < c.n; i++ {
-			if len(c.lists[i]) > 0 && (best < 0 || c.lists[i][0].rank < c.lists[best][0].rank) {
+			if len(c.lists[i]) > 0 && (best < 0 || compareFilters(c.lists[i][0], c.lists[best][0]) < 0) {
 				best = i
 			}
 		}
@@ -262,10 +412,13 @@ func (c *candidates) next() *cfilter {
 		}
 		f := c.lists[best][0]
 		c.lists[best] = c.lists[best][1:]
-		if f.rank == c.last {
+		if f == c.last {
 			continue // a filter reached through two of its subnets
 		}
-		c.last = f.rank
+		if best != c.extra && c.deleted[f.id] {
+			continue // deleted by a commit since the index was built
+		}
+		c.last = f
 		return f
 	}
 }

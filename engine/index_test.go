@@ -90,7 +90,7 @@ func TestIndexMatchesScan(t *testing.T) {
 					}
 					for _, cs := range cl.sublayers {
 						var scan, viaIndex []wfp.FilterID
-						for _, f := range cs.filters {
+						for _, f := range cs.all() {
 							if ok, _ := f.matches(vals); ok {
 								scan = append(scan, f.id)
 							}

@@ -207,7 +207,7 @@ func TestIndexEmptyBlob(t *testing.T) {
 			if i == 0 {
 				v = wfp.ByteBlob{} // zero-length, not nil
 			}
-			fs = append(fs, &cfilter{id: wfp.FilterID(i + 1), rank: i, groups: []condGroup{{index: 0,
+			fs = append(fs, &cfilter{id: wfp.FilterID(i + 1), groups: []condGroup{{index: 0,
 				conds: []ccond{{c: wfp.Condition{Match: wfp.MatchEqual, Value: v}}}}}})
 		}
 		return fs

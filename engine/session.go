@@ -104,8 +104,7 @@ func (s *Session) do(write bool, op func(st *store, u *undoLog) error) error {
 // snapshot visible to Classify in one atomic store.
 func (e *Engine) publishLocked() {
 	e.snap.Store(compileAll(e.st, e.snap.Load()))
-	e.st.dirty = map[wfp.LayerKey]bool{}
-	e.st.allDirty = false
+	e.st.published()
 }
 
 // BeginTransaction implements wfp.Engine.
@@ -160,9 +159,8 @@ func (s *Session) abortLocked() {
 		s.e.drainCleanupLocked()
 		s.e.publishLocked()
 	} else {
-		// The committed snapshot never saw the changes; only the dirty marks are stale.
-		s.e.st.dirty = map[wfp.LayerKey]bool{}
-		s.e.st.allDirty = false
+		// The committed snapshot never saw the changes; only the marks are stale.
+		s.e.st.published()
 	}
 	s.e.mu.Unlock()
 	s.txn = nil
@@ -611,10 +609,8 @@ func (s *Session) AddFilter(f wfp.Filter) (wfp.FilterID, error) {
 				obj.kernelContext = kf.Context
 			}
 		}
-		st.filters[f.Key] = obj
-		st.filtersByID[f.ID] = obj
-		st.dirty[f.Layer] = true
-		u.push(func() { delete(st.filters, f.Key); delete(st.filtersByID, f.ID); st.dirty[f.Layer] = true })
+		st.putFilter(obj)
+		u.push(func() { st.dropFilter(obj) })
 		id = f.ID
 		return nil
 	})
@@ -644,16 +640,14 @@ func cloneConditions(cs []wfp.Condition) []wfp.Condition {
 }
 
 func (e *Engine) removeFilter(st *store, f *filterObj, u *undoLog) {
-	delete(st.filters, f.f.Key)
-	delete(st.filtersByID, f.f.ID)
-	st.dirty[f.f.Layer] = true
+	st.dropFilter(f)
 	if f.f.Action.Type.IsCallout() {
 		if c := e.registered(f.f.Action.Callout); c != nil {
 			kf := kernelFilter(f, st)
 			_ = safeNotify(c, callout.NotifyDeleteFilter, wfp.FilterKey{}, &kf) // filterKey is NULL on delete (rule D7)
 		}
 	}
-	u.push(func() { st.filters[f.f.Key] = f; st.filtersByID[f.f.ID] = f; st.dirty[f.f.Layer] = true })
+	u.push(func() { st.putFilter(f) })
 }
 
 // DeleteFilter implements wfp.Engine.

@@ -74,6 +74,11 @@ type store struct {
 	calloutsByID map[wfp.CalloutID]*calloutObj
 	filters      map[wfp.FilterKey]*filterObj
 	filtersByID  map[wfp.FilterID]*filterObj
+	// byLayer holds each layer's filters, so a layer compiles without a scan of all.
+	byLayer map[wfp.LayerKey]map[wfp.FilterID]*filterObj
+	// changes lists, per layer, the filters added and removed since the last publish,
+	// in order, for incremental compiles.
+	changes map[wfp.LayerKey][]filterChange
 
 	nextFilterID  wfp.FilterID
 	nextCalloutID wfp.CalloutID
@@ -93,6 +98,8 @@ func newStore() *store {
 		calloutsByID:  map[wfp.CalloutID]*calloutObj{},
 		filters:       map[wfp.FilterKey]*filterObj{},
 		filtersByID:   map[wfp.FilterID]*filterObj{},
+		byLayer:       map[wfp.LayerKey]map[wfp.FilterID]*filterObj{},
+		changes:       map[wfp.LayerKey][]filterChange{},
 		nextFilterID:  1,
 		nextCalloutID: 1,
 		dirty:         map[wfp.LayerKey]bool{},
@@ -113,6 +120,44 @@ func newStore() *store {
 		}
 	}
 	return st
+}
+
+// filterChange is one filter added (add) or removed at a layer.
+type filterChange struct {
+	add bool
+	f   *filterObj
+}
+
+// putFilter and dropFilter are the only places filters enter and leave the store.
+func (st *store) putFilter(f *filterObj) {
+	k := f.f.Layer
+	st.filters[f.f.Key] = f
+	st.filtersByID[f.f.ID] = f
+	if st.byLayer[k] == nil {
+		st.byLayer[k] = map[wfp.FilterID]*filterObj{}
+	}
+	st.byLayer[k][f.f.ID] = f
+	st.dirty[k] = true
+	st.changes[k] = append(st.changes[k], filterChange{add: true, f: f})
+}
+
+func (st *store) dropFilter(f *filterObj) {
+	k := f.f.Layer
+	delete(st.filters, f.f.Key)
+	delete(st.filtersByID, f.f.ID)
+	delete(st.byLayer[k], f.f.ID)
+	if len(st.byLayer[k]) == 0 {
+		delete(st.byLayer, k)
+	}
+	st.dirty[k] = true
+	st.changes[k] = append(st.changes[k], filterChange{f: f})
+}
+
+// published forgets the dirty marks and the change log: the snapshot has them.
+func (st *store) published() {
+	st.dirty = map[wfp.LayerKey]bool{}
+	st.changes = map[wfp.LayerKey][]filterChange{}
+	st.allDirty = false
 }
 
 // undoLog records how to revert each change of a transaction, newest last.

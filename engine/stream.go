@@ -236,7 +236,7 @@ func (s *Stack) newStreamWalk(res *Result, f *Flow, c *classifyCtx, l *layers.La
 	}
 	for _, cs := range w.cl.sublayers {
 		first := len(w.stages)
-		for _, cf := range cs.filters {
+		for _, cf := range cs.all() {
 			if ok, _ := cf.matches(w.values); ok {
 				w.stages = append(w.stages, stageRef{f: cf, cs: cs})
 			}
