@@ -14,7 +14,7 @@ func seedFiles(f *testing.F) []string {
 	for _, dir := range []string{captured, generated, sharedPcap} {
 		m, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
 		for _, p := range m {
-			if fi, err := os.Stat(p); err == nil && fi.Size() < 64<<10 {
+			if fi, err := os.Stat(p); err == nil && fi.Size() < 8<<10 {
 				files = append(files, p)
 			}
 		}

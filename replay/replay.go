@@ -287,6 +287,10 @@ func flowString(p *engine.Packet) string {
 	if proto == "" {
 		proto = fmt.Sprintf("ip-%d", p.Protocol)
 	}
+	if p.IsFragment() {
+		// A fragment's ports are in the datagram's first fragment only: none shown.
+		return fmt.Sprintf("%s %s -> %s fragment id 0x%x offset %d", proto, p.Src, p.Dst, p.FragID, p.FragOffset)
+	}
 	if p.Protocol == 6 || p.Protocol == 17 {
 		return fmt.Sprintf("%s %s -> %s", proto, netip.AddrPortFrom(p.Src, p.SrcPort), netip.AddrPortFrom(p.Dst, p.DstPort))
 	}

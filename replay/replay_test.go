@@ -584,3 +584,12 @@ func TestCorruptLengths(t *testing.T) {
 		})
 	}
 }
+
+// A fragment shows no ports (it has none of its own), not ":0".
+func TestFragmentFlow(t *testing.T) {
+	o := replayFiles(t, "", Options{}, generated+"/workstation.pcap")
+	assert.Equal(t, "udp 192.168.1.20 -> 192.168.1.10 fragment id 0x5151 offset 0", o.byN(50).Flow)
+	assert.Equal(t, "fragment buffered until its datagram is complete", o.byN(50).Reason)
+	assert.Equal(t, "udp 192.168.1.20 -> 192.168.1.10 fragment id 0x5151 offset 1480", o.byN(51).Flow)
+	assert.Equal(t, "permit", o.byN(51).Verdict)
+}
