@@ -341,3 +341,36 @@ func TestStreamingReplay(t *testing.T) {
 	t.Logf("file %d bytes, %d packets, heap growth %d bytes", fi.Size(), n, h.growth())
 	assert.Less(t, h.growth(), uint64(fi.Size()/10), "the heap grows with the file: not streaming")
 }
+
+// BenchmarkReplayBulk is the steady state: one long download (about 8,000 packets
+// of one flow, written to a temporary file), so the per-file costs (opening, the
+// first pass, building the stack) are spread thin.
+func BenchmarkReplayBulk(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bulk.pcap")
+	writeBulk(b, path, 12<<20)
+	e := benchEngine(b, 10000)
+	frames := readFrames(b, []string{path})
+	bare := newBareDecoder()
+	var replayTime, bareTime time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		r := New(e, Options{})
+		if err := r.Start([]string{path}); err != nil {
+			b.Fatal(err)
+		}
+		if err := r.Replay(path, func(*PacketResult) error { return nil }, func(Problem) {}); err != nil {
+			b.Fatal(err)
+		}
+		r.Stack().Close()
+		t1 := time.Now()
+		for _, fr := range frames {
+			bare.decode(fr)
+		}
+		replayTime += t1.Sub(t0)
+		bareTime += time.Since(t1)
+	}
+	n := float64(len(frames) * b.N)
+	b.ReportMetric(n/replayTime.Seconds(), "replay-pkts/s")
+	b.ReportMetric(n/bareTime.Seconds(), "bare-decode-pkts/s")
+	b.ReportMetric(bareTime.Seconds()/replayTime.Seconds(), "replay/bare")
+}
