@@ -50,6 +50,9 @@ type Source struct {
 	Warnings []string
 	pcapLink uint16
 	broken   error // set when the reader panicked: nothing more is read
+	// zeroCopy: a frame's Data is only valid until the next call to Next (the first
+	// pass, which keeps nothing of it, reads this way).
+	zeroCopy bool
 }
 
 // maxRecord bounds a record's captured length (tcpdump's MAXIMUM_SNAPLEN).
@@ -171,7 +174,11 @@ func (s *Source) Next() (f Frame, err error) {
 }
 
 func (s *Source) nextPcap() (Frame, error) {
-	data, ci, err := s.pcap.ReadPacketData()
+	read := s.pcap.ReadPacketData
+	if s.zeroCopy {
+		read = s.pcap.ZeroCopyReadPacketData
+	}
+	data, ci, err := read()
 	n := s.n + 1
 	if err != nil {
 		if errors.Is(err, io.EOF) && ci.CaptureLength == 0 {
@@ -197,7 +204,11 @@ func (s *Source) nextNg() (Frame, error) {
 	if s.badAt != 0 && n >= s.badAt {
 		return Frame{}, fmt.Errorf("replay: %s: packet %d: %s", s.name, n, s.badMsg)
 	}
-	data, ci, err := s.ng.ReadPacketData()
+	read := s.ng.ReadPacketData
+	if s.zeroCopy {
+		read = s.ng.ZeroCopyReadPacketData
+	}
+	data, ci, err := read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return Frame{}, io.EOF
