@@ -178,7 +178,8 @@ func (s *Stack) receiveNewFlow(res *Result, iface *Interface, p *Packet, c *clas
 			return
 		}
 	case p.Protocol == 6:
-		if !s.opts.AdoptMidstream {
+		// A reset never opens a flow, not even mid-stream: it is dropped with no answer.
+		if !s.opts.AdoptMidstream || p.TCPFlags&TCPRst != 0 {
 			if !s.stackDrop(res, layer(layers.InboundTransportV4Discard, layers.InboundTransportV6Discard, p), c,
 				callout.DiscardModuleTransport, "no connection: a TCP segment with no TCB (not a SYN)") && p.TCPFlags&TCPRst == 0 {
 				res.Replies = append(res.Replies, s.reply(rstFor(p), iface))
@@ -464,6 +465,11 @@ func (s *Stack) sendTransport(res *Result, iface *Interface, p *Packet) bool {
 		if g := s.lookup(flowKey{proto: key.proto, local: key.local}); g != nil {
 			f = g // a reply to an inbound multicast on its shared flow
 		}
+	}
+	if f == nil && p.Protocol == 6 && p.TCPFlags&TCPRst != 0 {
+		// A reset for a connection with no flow is the stack's own answer (a closed
+		// port, rule C7): it goes out through the transport layer, no ALE layer.
+		return s.classify(res, transport, c, "reset for a connection with no flow (rule C7)")
 	}
 	if f == nil {
 		var ok bool

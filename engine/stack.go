@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,11 +115,10 @@ func (s *Stack) Faults() []string { return append([]string(nil), s.faults...) }
 // Flows returns the live flows, by id.
 func (s *Stack) Flows() []*Flow {
 	out := make([]*Flow, 0, len(s.flows.byID))
-	for id := uint64(1); id < s.flows.nextID; id++ {
-		if f, ok := s.flows.byID[id]; ok {
-			out = append(out, f)
-		}
+	for _, f := range s.flows.byID {
+		out = append(out, f)
 	}
+	slices.SortFunc(out, func(a, b *Flow) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

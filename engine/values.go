@@ -3,6 +3,7 @@ package engine
 import (
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/wfpsim/wfpsim/callout"
 	"github.com/wfpsim/wfpsim/layers"
@@ -343,27 +344,28 @@ func (c *classifyCtx) procPath() string {
 // a uint16 or an address in an interface allocates). A nil cache boxes afresh. The
 // maps are emptied when they grow past boxCacheMax entries.
 type boxCache struct {
-	ports []wfp.Value // 65536 entries, made on first use
-	w32   map[uint32]wfp.Value
-	w64   map[uint64]wfp.Value
-	w128  map[[16]byte]wfp.Value
+	w32  map[uint32]wfp.Value
+	w64  map[uint64]wfp.Value
+	w128 map[[16]byte]wfp.Value
 }
 
 const boxCacheMax = 1 << 16
+
+// boxedPorts holds every FWP_UINT16 value boxed once, shared by all stacks (values
+// are immutable); built on first use.
+var boxedPorts = sync.OnceValue(func() *[1 << 16]wfp.Value {
+	var t [1 << 16]wfp.Value
+	for i := range t {
+		t[i] = wfp.Uint16(i)
+	}
+	return &t
+})
 
 func (b *boxCache) u16(v uint16) wfp.Value {
 	if b == nil {
 		return wfp.Uint16(v)
 	}
-	if b.ports == nil {
-		b.ports = make([]wfp.Value, 1<<16)
-	}
-	x := b.ports[v]
-	if x == nil {
-		x = wfp.Uint16(v)
-		b.ports[v] = x
-	}
-	return x
+	return boxedPorts()[v]
 }
 
 func (b *boxCache) u32(v uint32) wfp.Value {

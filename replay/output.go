@@ -37,6 +37,9 @@ func (pr *PacketResult) JSON(withFile bool) JSONLine {
 		j.File = pr.File
 	}
 	for _, s := range pr.Steps {
+		if s.Layer.Discard {
+			continue // an indication of the drop, not a layer the packet passed
+		}
 		a := "permit"
 		if s.Decision.Action == wfp.ActionBlock {
 			a = "block"
