@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/wfpsim/wfpsim/wfp"
@@ -126,8 +125,28 @@ func (s *Summary) WriteSummary(w io.Writer, neverMatched []string) error {
 		}
 	}
 	if len(neverMatched) > 0 {
-		sort.Strings(neverMatched)
-		fmt.Fprintf(&b, "filters that never matched (%d): %s\n", len(neverMatched), strings.Join(neverMatched, ", "))
+		// Distinct names, the most repeated first; a real machine's state has hundreds.
+		count := map[string]int{}
+		for _, n := range neverMatched {
+			count[n]++
+		}
+		names := sortedKeys(count)
+		const show = 20
+		parts := make([]string, 0, show)
+		for i, n := range names {
+			if i == show {
+				break
+			}
+			if count[n] > 1 {
+				n = fmt.Sprintf("%s (x%d)", n, count[n])
+			}
+			parts = append(parts, n)
+		}
+		fmt.Fprintf(&b, "filters that never matched (%d): %s", len(neverMatched), strings.Join(parts, ", "))
+		if len(names) > show {
+			fmt.Fprintf(&b, ", and %d more names", len(names)-show)
+		}
+		b.WriteString("\n")
 	}
 	if s.Incomplete {
 		b.WriteString("incomplete: a capture could not be read to its end (see the messages above)\n")
