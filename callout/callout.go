@@ -325,3 +325,22 @@ type StreamPacket struct {
 	CountBytesEnforced int
 	StreamAction       StreamAction
 }
+
+// PassThrough returns a stand-in for a callout whose code is not known (a driver on a
+// real machine whose state was imported): it lets traffic through without deciding
+// where it may (continue), and with a soft permit where it must decide
+// (callout_terminating filters treat continue as block, rule A8). It never clears the
+// write right, so the other filters still decide.
+func PassThrough() Callout {
+	return Func(func(_ *IncomingValues, _ *Metadata, _ any, f *Filter, _ uint64, out *ClassifyOut) {
+		if f.Action == wfp.ActionCalloutTerminating {
+			if out.Rights&RightActionWrite != 0 {
+				out.Action = wfp.ActionPermit
+			}
+			return
+		}
+		if out.Rights&RightActionWrite != 0 {
+			out.Action = wfp.ActionContinue
+		}
+	})
+}

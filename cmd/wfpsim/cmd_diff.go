@@ -37,6 +37,7 @@ Examples:
 			var policies, locals multiFlag
 			fs.Var(&policies, "policy", "the OLD then the NEW policy `FILE` (give it twice)")
 			stateFile := fs.String("state", "", "start both engines from this machine's netsh wfp `DUMP.xml`")
+			machineCallouts := machineCalloutsFlag(fs)
 			hostFile := fs.String("host", "", "the host `FILE` (YAML)")
 			fs.Var(&locals, "local", "an `ADDR`ess of the capturing host (repeatable)")
 			return func(e *env, args []string) error {
@@ -65,7 +66,7 @@ Examples:
 				var order []string
 				complete := true
 				for i, p := range policies {
-					l, err := loadState(e, *stateFile, p)
+					l, err := loadState(e, *stateFile, p, *machineCallouts)
 					if err != nil {
 						return err
 					}

@@ -60,6 +60,7 @@ Examples:
 		flags: func(fs *flag.FlagSet) func(*env, []string) error {
 			file := fs.String("policy", "", "the policy `FILE` (YAML or JSON)")
 			state := fs.String("state", "", "start from this machine's netsh wfp `DUMP.xml`, then apply --policy on top")
+			machineCallouts := machineCalloutsFlag(fs)
 			layerName := fs.String("layer", "", "the `LAYER` to classify at")
 			var sets, callouts multiFlag
 			fs.Var(&sets, "set", "an incoming value `FIELD=VALUE` (repeatable)")
@@ -80,7 +81,7 @@ Examples:
 				if err != nil {
 					return err
 				}
-				eng, err := loadState(e, *state, *file)
+				eng, err := loadState(e, *state, *file, *machineCallouts)
 				if err != nil {
 					return err
 				}

@@ -43,7 +43,7 @@ Examples:
 				}
 				eng := engine.New(engine.Options{})
 				if *policyFile != "" || *stateFile != "" {
-					l, err := loadState(e, *stateFile, *policyFile)
+					l, err := loadState(e, *stateFile, *policyFile, "unregistered")
 					if err != nil {
 						return err
 					}

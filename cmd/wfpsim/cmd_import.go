@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/wfpsim/wfpsim/callout"
 	"github.com/wfpsim/wfpsim/engine"
 	"github.com/wfpsim/wfpsim/policy"
 	"github.com/wfpsim/wfpsim/wfp"
@@ -91,23 +92,59 @@ Examples:
 // loadState starts an engine from a machine's netsh dump (when state is not
 // empty), then applies the policy file on top (when not empty). The returned
 // names are the policy's (for --callout), else the state's.
-func loadState(e *env, state, file string) (*loaded, error) {
+// machineCalloutsFlag declares --machine-callouts, shared by the commands that take
+// --state.
+func machineCalloutsFlag(fs *flag.FlagSet) *string {
+	return fs.String("machine-callouts", "continue", "with --state, what the callouts that were registered on the machine do: "+
+		"`continue` (a stand-in that lets traffic through: continue, or a soft permit where its filter must decide) or unregistered (their filters follow rule A9: "+
+		"terminating ones block)")
+}
+
+// loadState starts an engine from a machine's netsh dump (when state is set), then
+// applies the policy file (when set). A dump holds the callouts' management objects,
+// not their drivers' code: with machineCallouts "continue", the callouts the dump marks
+// as registered get a stand-in that returns continue, as if their drivers let the
+// traffic through; with "unregistered" they stay unregistered.
+func loadState(e *env, state, file, machineCallouts string) (*loaded, error) {
 	if state == "" {
 		return loadPolicy(e, file)
 	}
+	if machineCallouts != "continue" && machineCallouts != "unregistered" {
+		return nil, usagef("--machine-callouts %q: want continue or unregistered", machineCallouts)
+	}
 	eng := engine.New(engine.Options{})
 	s := eng.Open(wfp.SessionOptions{Name: "wfpsim"})
-	doc, acct, err := policy.ImportNetshFile(state, policy.ImportOptions{Existing: s})
+	f, err := os.Open(state)
 	if err != nil {
 		return nil, fmt.Errorf("--state: %w", err)
 	}
+	defer f.Close()
+	opts := policy.ImportOptions{File: state, Existing: s}
+	dump, err := policy.ReadNetsh(f, opts)
+	if err != nil {
+		return nil, fmt.Errorf("--state: %w", err)
+	}
+	doc, acct := dump.Document(opts)
 	applied, err := policy.Apply(s, doc)
 	if err != nil {
 		return nil, fmt.Errorf("--state %s: %w", state, err)
 	}
+	standIns := 0
+	if machineCallouts == "continue" {
+		for _, c := range dump.Callouts {
+			if _, added := s.Callout(c.Key); c.Registered && added == nil {
+				if err := eng.RegisterCallout(c.Key, callout.PassThrough()); err == nil {
+					standIns++
+				}
+			}
+		}
+	}
 	msg := fmt.Sprintf("wfpsim: state %s: %d filters imported", state, acct.Filters)
 	if n := len(acct.Skipped); n > 0 {
 		msg += fmt.Sprintf(", %d objects not carried over (run 'wfpsim import %s' for the account)", n, state)
+	}
+	if standIns > 0 {
+		msg += fmt.Sprintf("; %d callouts registered on the machine answer continue (--machine-callouts)", standIns)
 	}
 	fmt.Fprintln(e.stderr, msg)
 	if file != "" {

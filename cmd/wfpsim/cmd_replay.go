@@ -60,6 +60,7 @@ Examples:
 		flags: func(fs *flag.FlagSet) func(*env, []string) error {
 			policyFile := fs.String("policy", "", "the policy `FILE` (YAML or JSON); none: no filters")
 			stateFile := fs.String("state", "", "start from this machine's netsh wfp `DUMP.xml`, then apply --policy on top")
+			machineCallouts := machineCalloutsFlag(fs)
 			hostFile := fs.String("host", "", "the host `FILE` (YAML)")
 			var locals multiFlag
 			fs.Var(&locals, "local", "an `ADDR`ess of the capturing host (repeatable)")
@@ -106,7 +107,7 @@ Examples:
 				}
 				var eng *engine.Engine
 				if *policyFile != "" || *stateFile != "" {
-					l, err := loadState(e, *stateFile, *policyFile)
+					l, err := loadState(e, *stateFile, *policyFile, *machineCallouts)
 					if err != nil {
 						return err
 					}

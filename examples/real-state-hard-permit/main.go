@@ -150,7 +150,7 @@ func machine(dump string) (*engine.Engine, error) {
 	}
 	for _, c := range d.Callouts {
 		if c.Registered {
-			if err := eng.RegisterCallout(c.Key, callout.Static(wfp.ActionContinue, false)); err != nil {
+			if err := eng.RegisterCallout(c.Key, callout.PassThrough()); err != nil {
 				return nil, err
 			}
 		}
