@@ -27,8 +27,11 @@ func matchValue(m wfp.MatchType, in, v wfp.Value, sd *securityDescriptor) bool {
 	case wfp.MatchEqual:
 		return equalValue(in, v, sd)
 	case wfp.MatchNotEqual:
-		_, ok := compareValue(in, v)
-		return ok && !equalValue(in, v, sd)
+		if _, ok := compareValue(in, v); ok {
+			return !equalValue(in, v, sd)
+		}
+		// Not sortable (a SID): not equal within the same type.
+		return in.Type() == v.Type() && !equalValue(in, v, sd)
 	case wfp.MatchGreater, wfp.MatchLess, wfp.MatchGreaterOrEqual, wfp.MatchLessOrEqual:
 		c, ok := compareValue(in, v)
 		if !ok {

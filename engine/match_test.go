@@ -233,3 +233,12 @@ func TestIndexEmptyBlob(t *testing.T) {
 		assert.Equal(t, scan, idx, "incoming %#v", in)
 	}
 }
+
+// TestNotEqualSID: Windows Firewall's filters test ALE_PACKAGE_ID not_equal the NULL
+// SID (every real dump); a SID is not sortable, so not_equal is plain inequality.
+func TestNotEqualSID(t *testing.T) {
+	null, other := wfp.MustParseSID("S-1-0-0"), wfp.MustParseSID("S-1-15-2-1")
+	assert.False(t, matchValue(wfp.MatchNotEqual, null, null, nil))
+	assert.True(t, matchValue(wfp.MatchNotEqual, other, null, nil))
+	assert.False(t, matchValue(wfp.MatchNotEqual, wfp.Uint8(1), null, nil), "no match across types (rule B4)")
+}

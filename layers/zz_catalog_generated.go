@@ -139,7 +139,7 @@ var (
 		Name: "FWPM_CONDITION_ALE_PACKAGE_ID", ShortName: "ALE_PACKAGE_ID",
 		Types: []wfp.DataType{wfp.TypeSID},
 		Matches: []TypeMatches{
-			{Type: wfp.TypeSID, Matches: []wfp.MatchType{wfp.MatchEqual}},
+			{Type: wfp.TypeSID, Matches: []wfp.MatchType{wfp.MatchEqual, wfp.MatchNotEqual}},
 		},
 		Source: "https://learn.microsoft.com/en-us/windows/win32/fwp/filtering-condition-identifiers- ; https://learn.microsoft.com/en-us/windows-hardware/drivers/network/filtering-condition-data-types ; https://learn.microsoft.com/en-us/windows/win32/api/fwptypes/ne-fwptypes-fwp_match_type ; GUID: header fwpmu.h/fwpmk.h (WDK/SDK ~2021, preprocessed copy: github.com/jchoi2022/NtFuzz-HeaderData include/fwpmu_88303db0.h + fwpmk_bf278d97.h)",
 	}
@@ -1551,7 +1551,7 @@ var (
 		Name: "FWPM_CONDITION_PACKAGE_ID", ShortName: "PACKAGE_ID",
 		Types: []wfp.DataType{wfp.TypeSID},
 		Matches: []TypeMatches{
-			{Type: wfp.TypeSID, Matches: []wfp.MatchType{wfp.MatchEqual}},
+			{Type: wfp.TypeSID, Matches: []wfp.MatchType{wfp.MatchEqual, wfp.MatchNotEqual}},
 		},
 		Notes:  "name appears only in the driver-docs data-type table; not a header symbol (likely doc typo for the MAC_LOCAL_/MAC_REMOTE_/ALE_PACKAGE_ID forms)",
 		Source: "https://learn.microsoft.com/en-us/windows/win32/fwp/filtering-condition-identifiers- ; https://learn.microsoft.com/en-us/windows-hardware/drivers/network/filtering-condition-data-types ; https://learn.microsoft.com/en-us/windows/win32/api/fwptypes/ne-fwptypes-fwp_match_type ; GUID: none",

@@ -117,7 +117,12 @@ func (t DataType) AcceptsMatch(m MatchType) bool {
 	switch m {
 	case MatchEqual:
 		return t != TypeRange
-	case MatchGreater, MatchLess, MatchGreaterOrEqual, MatchLessOrEqual, MatchRange, MatchNotEqual:
+	case MatchNotEqual:
+		// The documentation allows NOT_EQUAL on sortable types only, but Windows
+		// Firewall's own filters test FWP_SID values with it (ALE_PACKAGE_ID not_equal
+		// the NULL SID, in every real dump; layers/facts/match_types_observed.tsv).
+		return t.IsSortable() || t == TypeSID
+	case MatchGreater, MatchLess, MatchGreaterOrEqual, MatchLessOrEqual, MatchRange:
 		return t.IsSortable()
 	case MatchFlagsAllSet, MatchFlagsAnySet, MatchFlagsNoneSet:
 		return t.IsUnsigned()

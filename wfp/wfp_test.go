@@ -220,7 +220,7 @@ func TestMatchTypes(t *testing.T) {
 	assert.True(t, TypeUnicodeString.AcceptsMatch(MatchEqualCaseInsensitive))
 	assert.False(t, TypeV4AddrMask.AcceptsMatch(MatchRange))
 	assert.True(t, TypeSID.AcceptsMatch(MatchEqual))
-	assert.False(t, TypeSID.AcceptsMatch(MatchNotEqual))
+	assert.True(t, TypeSID.AcceptsMatch(MatchNotEqual), "observed in real dumps (match_types_observed.tsv)")
 }
 
 func TestDataTypeNames(t *testing.T) {

@@ -22,14 +22,14 @@ func TestImportCommand(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	for _, want := range []string{
 		"(netsh wfp show state)",
-		"filters     1254 in the dump,  1244 imported",
+		"filters     1254 in the dump,  1254 imported",
 		"filters by layer:",
 		"FWPM_LAYER_ALE_AUTH_RECV_ACCEPT_V4",
 		"filters by provider:",
 		"filters by sublayer:",
 		"callouts imported unregistered",
-		"not carried over (11):",
-		"ALE_PACKAGE_ID",
+		"not carried over (1):",
+		"layer {c9809347-218f-4b7f-a742-b281a3f631b4} is not in the catalogue",
 		"second root element <firewallState>",
 		"wrote " + out,
 	} {
@@ -60,7 +60,7 @@ func TestImportCommandErrors(t *testing.T) {
 func TestReplayAndExplainWithState(t *testing.T) {
 	stdout, stderr, code := runCLI("replay", "--state", keployDump, "--policy", hardPermit, "--format", "summary", workstation)
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stderr, "state "+keployDump+": 1244 filters imported")
+	assert.Contains(t, stderr, "state "+keployDump+": 1254 filters imported")
 	assert.Contains(t, stdout, "block-web-server")
 	stdout, stderr, code = runCLI("explain", "--state", keployDump, "--policy", hardPermit, "--layer", "ALE_AUTH_CONNECT_V4",
 		"--set", "IP_REMOTE_ADDRESS=93.184.216.34", "--set", "IP_REMOTE_PORT=443", "--set", "IP_PROTOCOL=tcp", "--format", "json")
@@ -93,10 +93,10 @@ func TestExportCommand(t *testing.T) {
 	assert.Contains(t, s, "<wfpstate>")
 	assert.Contains(t, s, "<name>block-web-server</name>")
 	assert.Contains(t, s, "<subLayerKey>FWPM_SUBLAYER_MPSSVC_WF</subLayerKey>")
-	// It imports back: 1244 machine filters and the policy's 2.
+	// It imports back: 1254 machine filters and the policy's 2.
 	stdout, stderr, code := runCLI("import", out)
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "filters     1246 in the dump,  1246 imported")
+	assert.Contains(t, stdout, "filters     1256 in the dump,  1256 imported")
 	assert.Contains(t, stdout, "not carried over (0):")
 
 	stdout, stderr, code = runCLI("export", "--filters", "--policy", hardPermit)

@@ -412,6 +412,33 @@ func load(dir string) (*model, error) {
 		condByName[c.name] = c
 		m.conds = append(m.conds, c)
 	}
+	// Match types real machines use that the documentation does not list.
+	ot2, err := readTable(dir, "match_types_observed.tsv", "condition_name", "fwp_data_type", "match_type", "seen_in")
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range ot2.rows {
+		c, ok := condByName[ot2.get(r, "condition_name")]
+		if !ok {
+			return nil, fmt.Errorf("match_types_observed.tsv: unknown condition %s", ot2.get(r, "condition_name"))
+		}
+		t, _, err := dataType(ot2.get(r, "fwp_data_type"))
+		if err != nil {
+			return nil, fmt.Errorf("match_types_observed.tsv %s: %w", c.name, err)
+		}
+		mt, err := wfp.ParseMatchType(ot2.get(r, "match_type"))
+		if err != nil {
+			return nil, fmt.Errorf("match_types_observed.tsv %s: %w", c.name, err)
+		}
+		j := slices.IndexFunc(c.matches, func(x typeMatches) bool { return x.t == t })
+		if j < 0 {
+			return nil, fmt.Errorf("match_types_observed.tsv %s: the condition does not take %s", c.name, t)
+		}
+		if !slices.Contains(c.matches[j].ms, mt) {
+			c.matches[j].ms = append(c.matches[j].ms, mt)
+			slices.Sort(c.matches[j].ms)
+		}
+	}
 	for _, c := range m.conds {
 		if c.aliasOf != "" {
 			if _, ok := condByName[c.aliasOf]; !ok {
