@@ -253,6 +253,17 @@ func (s *Stack) classifyOnly(res *Result, l *layers.Layer, c *classifyCtx, note 
 	if c.flow != nil && l.Family != layers.FamilyNone && c.flow.loopback {
 		c.flags |= flagIsLoopback
 	}
+	if !s.opts.Trace && s.e.snap.Load().layers[l.Key] == nil {
+		// No filter at the layer: the classification permits without deciding
+		// (rule A12), as engine.Classify would, without filling its values.
+		n := len(res.Steps)
+		var keep []SublayerResult
+		if n < cap(res.Steps) {
+			keep = res.Steps[:n+1][n].Decision.Sublayers[:0]
+		}
+		res.Steps = append(res.Steps, Step{Layer: l, Note: note, Decision: Decision{Layer: l, Action: wfp.ActionPermit, Sublayers: keep}})
+		return res.Steps[n].Decision
+	}
 	sc := s.scratchAt(s.injecting)
 	sc.meta = callout.Metadata{}
 	s.fillMetadata(&sc.meta, c)

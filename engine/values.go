@@ -113,107 +113,108 @@ func (c *classifyCtx) valuesInto(l *layers.Layer, out []wfp.Value, bx *boxCache)
 	}
 	inbound := c.dir == wfp.DirectionInbound
 	isALE := strings.HasPrefix(l.ShortName, "ALE_")
-	for _, f := range l.Fields {
-		if f.Condition == nil {
+	kinds := fieldKindsOf(l)
+	for i, f := range l.Fields {
+		if kinds[i] == kNone {
 			continue
 		}
 		var v wfp.Value
-		switch f.Condition.Canonical().ShortName {
-		case "IP_LOCAL_ADDRESS":
+		switch kinds[i] {
+		case kIpLocalAddress:
 			v = bx.addr(c.local)
-		case "IP_REMOTE_ADDRESS":
+		case kIpRemoteAddress:
 			v = bx.addr(c.remote)
-		case "IP_SOURCE_ADDRESS":
+		case kIpSourceAddress:
 			if c.pkt != nil {
 				v = bx.addr(c.pkt.Src)
 			}
-		case "IP_DESTINATION_ADDRESS":
+		case kIpDestinationAddress:
 			if c.pkt != nil {
 				v = bx.addr(c.pkt.Dst)
 			}
-		case "IP_LOCAL_ADDRESS_TYPE":
+		case kIpLocalAddressType:
 			if c.local.IsValid() {
 				v = addrType(c.local)
 			}
-		case "IP_DESTINATION_ADDRESS_TYPE":
+		case kIpDestinationAddressType:
 			if c.pkt != nil && c.pkt.Dst.IsValid() {
 				v = addrType(c.pkt.Dst)
 			} else if c.remote.IsValid() {
 				v = addrType(c.remote)
 			}
-		case "IP_LOCAL_PORT": // also ICMP_TYPE (rule B8)
+		case kIpLocalPort: // also ICMP_TYPE (rule B8)
 			if c.proto != 0 {
 				v = bx.u16(c.lport)
 			}
-		case "IP_REMOTE_PORT": // also ICMP_CODE (rule B8)
+		case kIpRemotePort: // also ICMP_CODE (rule B8)
 			if c.proto != 0 {
 				v = bx.u16(c.rport)
 			}
-		case "IP_PROTOCOL":
+		case kIpProtocol:
 			if c.proto != 0 || c.pkt != nil {
 				v = wfp.Uint8(c.proto)
 			}
-		case "IP_LOCAL_INTERFACE":
+		case kIpLocalInterface:
 			if c.iface != nil {
 				v = bx.u64(c.iface.LUID)
 			}
-		case "INTERFACE_INDEX":
+		case kInterfaceIndex:
 			if c.iface != nil {
 				v = bx.u32(c.iface.Index)
 			}
-		case "SUB_INTERFACE_INDEX":
+		case kSubInterfaceIndex:
 			if c.iface != nil {
 				v = bx.u32(c.iface.Index)
 			}
-		case "INTERFACE_TYPE":
+		case kInterfaceType:
 			if c.iface != nil {
 				v = bx.u32(c.iface.Type)
 			}
-		case "TUNNEL_TYPE", "ARRIVAL_TUNNEL_TYPE", "NEXTHOP_TUNNEL_TYPE":
+		case kTunnelType, kArrivalTunnelType, kNexthopTunnelType:
 			if c.iface != nil {
 				v = bx.u32(0) // TUNNEL_TYPE_NONE
 			}
-		case "IP_ARRIVAL_INTERFACE", "IP_PHYSICAL_ARRIVAL_INTERFACE":
+		case kIpArrivalInterface, kIpPhysicalArrivalInterface:
 			if inbound && c.iface != nil {
 				v = bx.u64(c.iface.LUID)
 			}
-		case "ARRIVAL_INTERFACE_INDEX":
+		case kArrivalInterfaceIndex:
 			if inbound && c.iface != nil {
 				v = bx.u32(c.iface.Index)
 			}
-		case "ARRIVAL_INTERFACE_TYPE":
+		case kArrivalInterfaceType:
 			if inbound && c.iface != nil {
 				v = bx.u32(c.iface.Type)
 			}
-		case "IP_NEXTHOP_INTERFACE", "IP_PHYSICAL_NEXTHOP_INTERFACE":
+		case kIpNexthopInterface, kIpPhysicalNexthopInterface:
 			if nh := c.nextHop(); nh != nil {
 				v = bx.u64(nh.LUID)
 			}
-		case "NEXTHOP_INTERFACE_INDEX", "NEXTHOP_SUB_INTERFACE_INDEX":
+		case kNexthopInterfaceIndex, kNexthopSubInterfaceIndex:
 			if nh := c.nextHop(); nh != nil {
 				v = bx.u32(nh.Index)
 			}
-		case "NEXTHOP_INTERFACE_TYPE":
+		case kNexthopInterfaceType:
 			if nh := c.nextHop(); nh != nil {
 				v = bx.u32(nh.Type)
 			}
-		case "IP_FORWARD_INTERFACE":
+		case kIpForwardInterface:
 			if c.outIface != nil {
 				v = bx.u64(c.outIface.LUID)
 			}
-		case "SOURCE_INTERFACE_INDEX", "SOURCE_SUB_INTERFACE_INDEX":
+		case kSourceInterfaceIndex, kSourceSubInterfaceIndex:
 			if c.iface != nil {
 				v = bx.u32(c.iface.Index)
 			}
-		case "DESTINATION_INTERFACE_INDEX", "DESTINATION_SUB_INTERFACE_INDEX":
+		case kDestinationInterfaceIndex, kDestinationSubInterfaceIndex:
 			if c.outIface != nil {
 				v = bx.u32(c.outIface.Index)
 			}
-		case "FLAGS":
+		case kFlags:
 			// Only the flags condition_flag_layers.tsv lists for this layer: the
 			// context carries flags (loopback, fragment) for the whole path.
 			v = bx.u32(c.flags & flagMasks[l])
-		case "DIRECTION":
+		case kDirection:
 			// Rule D3: the connection's direction at FLOW_ESTABLISHED and STREAM, the
 			// packet's at DATAGRAM_DATA and STREAM_PACKET.
 			if strings.HasPrefix(l.ShortName, "ALE_FLOW_ESTABLISHED") || strings.HasPrefix(l.ShortName, "STREAM_V") {
@@ -221,40 +222,40 @@ func (c *classifyCtx) valuesInto(l *layers.Layer, out []wfp.Value, bx *boxCache)
 			} else {
 				v = bx.u32(uint32(c.dir))
 			}
-		case "ALE_APP_ID", "ALE_ORIGINAL_APP_ID":
+		case kAleAppId, kAleOriginalAppId:
 			if c.appID != nil {
 				v = c.appID
 			}
-		case "ALE_USER_ID":
+		case kAleUserId:
 			if c.proc != nil && c.proc.User != nil {
 				v = wfp.TokenAccessInformation{User: c.proc.User, Groups: c.proc.Groups}
 			}
-		case "ALE_PACKAGE_ID":
+		case kAlePackageId:
 			if isALE {
 				v = nullSID // not an AppContainer process
 			}
-		case "ALE_REAUTH_REASON", "REAUTHORIZE_REASON":
+		case kAleReauthReason, kReauthorizeReason:
 			if c.reauthReason != 0 {
 				v = bx.u32(c.reauthReason)
 			}
-		case "COMPARTMENT_ID":
+		case kCompartmentId:
 			v = bx.u32(1) // the default compartment
-		case "INTERFACE_MAC_ADDRESS":
+		case kInterfaceMacAddress:
 			if c.iface != nil {
 				v = wfp.ByteArray6(c.iface.MAC)
 			}
-		case "MAC_LOCAL_ADDRESS", "MAC_REMOTE_ADDRESS", "MAC_LOCAL_ADDRESS_TYPE", "MAC_REMOTE_ADDRESS_TYPE":
-			v = c.macField(f.Condition.Canonical().ShortName)
-		case "ETHER_TYPE":
+		case kMacLocalAddress, kMacRemoteAddress, kMacLocalAddressType, kMacRemoteAddressType:
+			v = c.macField(f.Condition.Canonical().ShortName) // rare: MAC layers
+		case kEtherType:
 			if c.pkt != nil && c.pkt.Ethernet {
 				v = wfp.Uint16(c.pkt.EtherType)
 			}
-		case "VLAN_ID":
+		case kVlanId:
 			if c.pkt != nil && c.pkt.Ethernet {
 				v = wfp.Uint16(c.pkt.VLANID)
 			}
-		case "EMBEDDED_PROTOCOL", "EMBEDDED_REMOTE_ADDRESS", "EMBEDDED_LOCAL_ADDRESS_TYPE", "EMBEDDED_LOCAL_PORT", "EMBEDDED_REMOTE_PORT":
-			v = c.embeddedField(f.Condition.Canonical().ShortName)
+		case kEmbeddedProtocol, kEmbeddedRemoteAddress, kEmbeddedLocalAddressType, kEmbeddedLocalPort, kEmbeddedRemotePort:
+			v = c.embeddedField(f.Condition.Canonical().ShortName) // rare: ICMP errors
 		}
 		if v != nil && f.TypeKnown && v.Type() != f.Type {
 			continue // never hand a callout a value of the wrong type
@@ -422,3 +423,145 @@ func (b *boxCache) addr(a netip.Addr) wfp.Value {
 	}
 	return x
 }
+
+// fieldKind names the incoming fields the stack fills, so that filling a layer's
+// values switches on small numbers, not on condition names.
+type fieldKind uint8
+
+const (
+	kNone fieldKind = iota
+	kIpLocalAddress
+	kIpRemoteAddress
+	kIpSourceAddress
+	kIpDestinationAddress
+	kIpLocalAddressType
+	kIpDestinationAddressType
+	kIpLocalPort
+	kIpRemotePort
+	kIpProtocol
+	kIpLocalInterface
+	kInterfaceIndex
+	kSubInterfaceIndex
+	kInterfaceType
+	kTunnelType
+	kArrivalTunnelType
+	kNexthopTunnelType
+	kIpArrivalInterface
+	kIpPhysicalArrivalInterface
+	kArrivalInterfaceIndex
+	kArrivalInterfaceType
+	kIpNexthopInterface
+	kIpPhysicalNexthopInterface
+	kNexthopInterfaceIndex
+	kNexthopSubInterfaceIndex
+	kNexthopInterfaceType
+	kIpForwardInterface
+	kSourceInterfaceIndex
+	kSourceSubInterfaceIndex
+	kDestinationInterfaceIndex
+	kDestinationSubInterfaceIndex
+	kFlags
+	kDirection
+	kAleAppId
+	kAleOriginalAppId
+	kAleUserId
+	kAlePackageId
+	kAleReauthReason
+	kReauthorizeReason
+	kCompartmentId
+	kInterfaceMacAddress
+	kMacLocalAddress
+	kMacRemoteAddress
+	kMacLocalAddressType
+	kMacRemoteAddressType
+	kEtherType
+	kVlanId
+	kEmbeddedProtocol
+	kEmbeddedRemoteAddress
+	kEmbeddedLocalAddressType
+	kEmbeddedLocalPort
+	kEmbeddedRemotePort
+)
+
+var fieldKindByName = map[string]fieldKind{
+	"IP_LOCAL_ADDRESS":                kIpLocalAddress,
+	"IP_REMOTE_ADDRESS":               kIpRemoteAddress,
+	"IP_SOURCE_ADDRESS":               kIpSourceAddress,
+	"IP_DESTINATION_ADDRESS":          kIpDestinationAddress,
+	"IP_LOCAL_ADDRESS_TYPE":           kIpLocalAddressType,
+	"IP_DESTINATION_ADDRESS_TYPE":     kIpDestinationAddressType,
+	"IP_LOCAL_PORT":                   kIpLocalPort,
+	"IP_REMOTE_PORT":                  kIpRemotePort,
+	"IP_PROTOCOL":                     kIpProtocol,
+	"IP_LOCAL_INTERFACE":              kIpLocalInterface,
+	"INTERFACE_INDEX":                 kInterfaceIndex,
+	"SUB_INTERFACE_INDEX":             kSubInterfaceIndex,
+	"INTERFACE_TYPE":                  kInterfaceType,
+	"TUNNEL_TYPE":                     kTunnelType,
+	"ARRIVAL_TUNNEL_TYPE":             kArrivalTunnelType,
+	"NEXTHOP_TUNNEL_TYPE":             kNexthopTunnelType,
+	"IP_ARRIVAL_INTERFACE":            kIpArrivalInterface,
+	"IP_PHYSICAL_ARRIVAL_INTERFACE":   kIpPhysicalArrivalInterface,
+	"ARRIVAL_INTERFACE_INDEX":         kArrivalInterfaceIndex,
+	"ARRIVAL_INTERFACE_TYPE":          kArrivalInterfaceType,
+	"IP_NEXTHOP_INTERFACE":            kIpNexthopInterface,
+	"IP_PHYSICAL_NEXTHOP_INTERFACE":   kIpPhysicalNexthopInterface,
+	"NEXTHOP_INTERFACE_INDEX":         kNexthopInterfaceIndex,
+	"NEXTHOP_SUB_INTERFACE_INDEX":     kNexthopSubInterfaceIndex,
+	"NEXTHOP_INTERFACE_TYPE":          kNexthopInterfaceType,
+	"IP_FORWARD_INTERFACE":            kIpForwardInterface,
+	"SOURCE_INTERFACE_INDEX":          kSourceInterfaceIndex,
+	"SOURCE_SUB_INTERFACE_INDEX":      kSourceSubInterfaceIndex,
+	"DESTINATION_INTERFACE_INDEX":     kDestinationInterfaceIndex,
+	"DESTINATION_SUB_INTERFACE_INDEX": kDestinationSubInterfaceIndex,
+	"FLAGS":                           kFlags,
+	"DIRECTION":                       kDirection,
+	"ALE_APP_ID":                      kAleAppId,
+	"ALE_ORIGINAL_APP_ID":             kAleOriginalAppId,
+	"ALE_USER_ID":                     kAleUserId,
+	"ALE_PACKAGE_ID":                  kAlePackageId,
+	"ALE_REAUTH_REASON":               kAleReauthReason,
+	"REAUTHORIZE_REASON":              kReauthorizeReason,
+	"COMPARTMENT_ID":                  kCompartmentId,
+	"INTERFACE_MAC_ADDRESS":           kInterfaceMacAddress,
+	"MAC_LOCAL_ADDRESS":               kMacLocalAddress,
+	"MAC_REMOTE_ADDRESS":              kMacRemoteAddress,
+	"MAC_LOCAL_ADDRESS_TYPE":          kMacLocalAddressType,
+	"MAC_REMOTE_ADDRESS_TYPE":         kMacRemoteAddressType,
+	"ETHER_TYPE":                      kEtherType,
+	"VLAN_ID":                         kVlanId,
+	"EMBEDDED_PROTOCOL":               kEmbeddedProtocol,
+	"EMBEDDED_REMOTE_ADDRESS":         kEmbeddedRemoteAddress,
+	"EMBEDDED_LOCAL_ADDRESS_TYPE":     kEmbeddedLocalAddressType,
+	"EMBEDDED_LOCAL_PORT":             kEmbeddedLocalPort,
+	"EMBEDDED_REMOTE_PORT":            kEmbeddedRemotePort,
+}
+
+// fieldKindsOf returns, for each field of the layer, what the stack fills it with
+// (kNone: nothing, the field stays FWP_EMPTY). Computed once for every layer.
+func fieldKindsOf(l *layers.Layer) []fieldKind {
+	if ks, ok := layerFieldKinds()[l]; ok {
+		return ks
+	}
+	ks := make([]fieldKind, len(l.Fields)) // a layer value not from the catalogue
+	for i, f := range l.Fields {
+		if f.Condition != nil {
+			ks[i] = fieldKindByName[f.Condition.Canonical().ShortName]
+		}
+	}
+	return ks
+}
+
+var layerFieldKinds = sync.OnceValue(func() map[*layers.Layer][]fieldKind {
+	m := map[*layers.Layer][]fieldKind{}
+	for _, l := range layers.Layers() {
+		ks := make([]fieldKind, len(l.Fields))
+		for i, f := range l.Fields {
+			if f.Condition != nil {
+				ks[i] = fieldKindByName[f.Condition.Canonical().ShortName]
+			}
+		}
+		m[l] = ks
+	}
+	return m
+})

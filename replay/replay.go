@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -279,22 +280,36 @@ func (r *Replayer) filterName(id wfp.FilterID, name string) string {
 	return name
 }
 
+var protoNames = [256]string{1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6"}
+
+// flowString is "<proto> <src>:<port> -> <dst>:<port>", built without fmt: it is made
+// for every packet.
 func flowString(p *engine.Packet) string {
 	if p.IPVersion == 0 {
 		return fmt.Sprintf("ethertype-0x%04x", p.EtherType)
 	}
-	proto := map[uint8]string{1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6"}[p.Protocol]
-	if proto == "" {
-		proto = fmt.Sprintf("ip-%d", p.Protocol)
+	b := make([]byte, 0, 64)
+	if name := protoNames[p.Protocol]; name != "" {
+		b = append(b, name...)
+	} else {
+		b = append(append(b, "ip-"...), strconv.Itoa(int(p.Protocol))...)
+	}
+	b = append(b, ' ')
+	ports := (p.Protocol == 6 || p.Protocol == 17) && !p.IsFragment()
+	if ports {
+		b = netip.AddrPortFrom(p.Src, p.SrcPort).AppendTo(b)
+		b = append(b, " -> "...)
+		b = netip.AddrPortFrom(p.Dst, p.DstPort).AppendTo(b)
+	} else {
+		b = p.Src.AppendTo(b)
+		b = append(b, " -> "...)
+		b = p.Dst.AppendTo(b)
 	}
 	if p.IsFragment() {
 		// A fragment's ports are in the datagram's first fragment only: none shown.
-		return fmt.Sprintf("%s %s -> %s fragment id 0x%x offset %d", proto, p.Src, p.Dst, p.FragID, p.FragOffset)
+		b = fmt.Appendf(b, " fragment id 0x%x offset %d", p.FragID, p.FragOffset)
 	}
-	if p.Protocol == 6 || p.Protocol == 17 {
-		return fmt.Sprintf("%s %s -> %s", proto, netip.AddrPortFrom(p.Src, p.SrcPort), netip.AddrPortFrom(p.Dst, p.DstPort))
-	}
-	return fmt.Sprintf("%s %s -> %s", proto, p.Src, p.Dst)
+	return string(b)
 }
 
 func isMulticastOrBroadcast(a netip.Addr) bool {
