@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/wfpsim/wfpsim/callout"
 	"github.com/wfpsim/wfpsim/layers"
@@ -137,14 +138,23 @@ type streamWalk struct {
 // held (NEED_MORE_DATA, DEFER; res.Pending is then set), or the connection was
 // dropped.
 func (s *Stack) stream(res *Result, f *Flow, in *classifyCtx, p *Packet) bool {
+	dir := 0
+	if in.dir == wfp.DirectionInbound {
+		dir = 1
+	}
+	if l := layer(layers.StreamV4, layers.StreamV6, p); !s.opts.Trace && f.stream[dir].d == nil && s.e.snap.Load().layers[l.Key] == nil {
+		// No filter at the stream layer and nothing held: the data passes, as an
+		// ordinary classification with no filter would let it (rule A12).
+		s.classifyOnly(res, l, in, "stream data: "+strconv.Itoa(len(p.Payload))+" bytes")
+		return true
+	}
 	// The walk keeps the context (a held segment resumes later): work on a copy, so the
 	// caller's context can stay on its stack.
 	own := *in
 	c := &own
-	dir := 0
 	flags := callout.StreamFlagSend
-	if c.dir == wfp.DirectionInbound {
-		dir, flags = 1, callout.StreamFlagReceive
+	if dir == 1 {
+		flags = callout.StreamFlagReceive
 	}
 	fin := p.TCPFlags&TCPFin != 0
 	if fin {
