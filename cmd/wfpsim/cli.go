@@ -124,8 +124,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // parseInterspersed parses flags anywhere among the arguments
-// ("fields ALE_AUTH_CONNECT_V4 --format tsv"); "--" ends flag parsing.
+// ("fields ALE_AUTH_CONNECT_V4 --format tsv"); "--" ends flag parsing. The arrow
+// "->" of a connection ("tcp A '->' B") is an argument, not a flag.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "->" {
+			pos, err := parseInterspersed(fs, args[:i])
+			if err != nil {
+				return nil, err
+			}
+			rest, err := parseInterspersed(fs, args[i+1:])
+			if err != nil {
+				return nil, err
+			}
+			return append(append(pos, a), rest...), nil
+		}
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {

@@ -25,7 +25,7 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 func explainCommand() *command {
 	return &command{
 		name:    "explain",
-		args:    "--policy FILE --layer LAYER [--set FIELD=VALUE]... [--callout NAME=ACTION]... [--format text|json]",
+		args:    "--policy FILE --layer LAYER [--set FIELD=VALUE]... [--callout NAME=ACTION]... [--format text|json]\n  wfpsim explain --policy FILE PROTO SRC '->' DST [--app PATH] [--user SID] [--host FILE] [--format text|json]",
 		summary: "classify one set of incoming values at one layer and explain the verdict",
 		help: `
 explain loads the policy into a simulated engine, fills the layer's incoming
@@ -56,7 +56,7 @@ Examples:
   wfpsim explain --policy testdata/policies/kill-switch.yaml --layer ALE_AUTH_CONNECT_V4 \
       --set IP_REMOTE_ADDRESS=93.184.216.34 --set IP_REMOTE_PORT=443 --set IP_PROTOCOL=tcp
   wfpsim explain --policy p.yaml --layer INBOUND_TRANSPORT_V4 --callout ids=continue --format json
-`,
+` + explainConnectionHelp,
 		flags: func(fs *flag.FlagSet) func(*env, []string) error {
 			file := fs.String("policy", "", "the policy `FILE` (YAML or JSON)")
 			state := fs.String("state", "", "start from this machine's netsh wfp `DUMP.xml`, then apply --policy on top")
@@ -66,7 +66,11 @@ Examples:
 			fs.Var(&sets, "set", "an incoming value `FIELD=VALUE` (repeatable)")
 			fs.Var(&callouts, "callout", "register callout `NAME=ACTION` (repeatable)")
 			format := fs.String("format", "text", "output `format`: text or json")
+			conn := connectionFlags(fs)
 			return func(e *env, args []string) error {
+				if *layerName == "" && len(args) > 0 && (*file != "" || *state != "") {
+					return runExplainConnection(e, conn, args, *format, *state, *file, *machineCallouts, callouts)
+				}
 				if (*file == "" && *state == "") || *layerName == "" || len(args) != 0 {
 					return usagef("explain needs --policy FILE (or --state DUMP.xml) and --layer LAYER (run 'wfpsim explain -h')")
 				}
