@@ -312,6 +312,14 @@ func Suggest(kind, name string) []string {
 	if kind == KindLayer {
 		want = strings.TrimPrefix(want, "FWPS_LAYER_")
 	}
+	return Closest(want, names)
+}
+
+// Closest returns up to three of names nearest to s by edit distance, ignoring case,
+// nearest first: the "did you mean" of error messages. A name containing s counts as
+// close (s is a fragment of it).
+func Closest(s string, names []string) []string {
+	want := strings.ToUpper(s)
 	type cand struct {
 		name string
 		d    int
@@ -319,9 +327,10 @@ func Suggest(kind, name string) []string {
 	limit := max(3, len(want)/3)
 	var cs []cand
 	for _, n := range names {
-		d := editDistance(want, n)
-		if strings.Contains(n, want) && len(want) >= 3 {
-			d = min(d, 1+(len(n)-len(want))/4) // a fragment of a real name is close
+		u := strings.ToUpper(n)
+		d := editDistance(want, u)
+		if strings.Contains(u, want) && len(want) >= 3 {
+			d = min(d, 1+(len(u)-len(want))/4) // a fragment of a real name is close
 		}
 		if d <= limit {
 			cs = append(cs, cand{n, d})

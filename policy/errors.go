@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"github.com/wfpsim/wfpsim/layers"
 	"strings"
 
 	"github.com/wfpsim/wfpsim/wfp"
@@ -116,52 +117,5 @@ func suggestion(names []string) string {
 	return fmt.Sprintf(" (did you mean %s or %s?)", strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 }
 
-// closest returns up to three of names nearest to s by edit distance.
-func closest(s string, names []string) []string {
-	type cand struct {
-		n string
-		d int
-	}
-	ls := strings.ToLower(s)
-	limit := max(2, len(s)/3)
-	var cs []cand
-	for _, n := range names {
-		d := editDistance(ls, strings.ToLower(n))
-		if d <= limit {
-			cs = append(cs, cand{n, d})
-		}
-	}
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && (cs[j].d < cs[j-1].d || cs[j].d == cs[j-1].d && cs[j].n < cs[j-1].n); j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
-	var out []string
-	for _, c := range cs {
-		if len(out) == 3 {
-			break
-		}
-		out = append(out, c.n)
-	}
-	return out
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// closest returns up to three of names nearest to s (layers.Closest).
+func closest(s string, names []string) []string { return layers.Closest(s, names) }
