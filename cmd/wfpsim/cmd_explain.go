@@ -13,6 +13,7 @@ import (
 	"github.com/wfpsim/wfpsim/engine"
 	"github.com/wfpsim/wfpsim/layers"
 	"github.com/wfpsim/wfpsim/policy"
+	"github.com/wfpsim/wfpsim/render"
 	"github.com/wfpsim/wfpsim/wfp"
 )
 
@@ -230,9 +231,13 @@ func writeExplainJSON(e *env, d engine.Decision) error {
 	return enc.Encode(out)
 }
 
-// writeTrace prints the trace; on a terminal the decision line is coloured.
+// writeTrace prints the trace; on a terminal as render's arbitration table.
 func writeTrace(e *env, tr *engine.Trace) error {
 	text := tr.String()
+	if e.styled && tr.Layer != nil {
+		_, err := fmt.Fprint(e.stdout, render.Arbitration(tr, render.Options{Profile: render.Detect(e.stdout), Values: true}))
+		return err
+	}
 	if e.styled {
 		lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
 		last := lines[len(lines)-1]

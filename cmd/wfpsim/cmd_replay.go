@@ -7,12 +7,14 @@ import (
 	"net/netip"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"golang.org/x/term"
 
 	"github.com/wfpsim/wfpsim/engine"
+	"github.com/wfpsim/wfpsim/render"
 	"github.com/wfpsim/wfpsim/replay"
 	"github.com/wfpsim/wfpsim/wfp"
 )
@@ -20,7 +22,7 @@ import (
 func replayCommand() *command {
 	return &command{
 		name:    "replay",
-		args:    "[--state DUMP.xml] [--policy FILE] [--host FILE | --local ADDR...] [--format text|jsonl|summary] [--out FILE.pcapng] [--only blocked] [-v] CAPTURE...",
+		args:    "[--state DUMP.xml] [--policy FILE] [--host FILE | --local ADDR...] [--format text|jsonl|summary] [--out FILE.pcapng] [--only blocked] [-v | --step] CAPTURE...",
 		summary: "replay captures through a simulated Windows host and show what the policy would do",
 		help: `
 replay is the main job of wfpsim. It reads pcap or pcapng captures, decides
@@ -52,10 +54,16 @@ Wireshark (the frame.comment field). Exit status 1 when some packet could not be
 replayed (an unreadable file, an unsupported link type, an undecodable packet);
 the rest is still replayed.
 
+--step opens an interactive view on a terminal (the packets are replayed
+first, at most 100000 of them): the stack with each packet's path and verdicts,
+next and previous packet, jump to the next block, a layer's arbitration table,
+the traces, one flow's packets only; the keys are shown at the bottom, q quits.
+
 Examples:
   wfpsim replay --policy testdata/policies/kill-switch.yaml testdata/pcap/captured/zeek-http-vlan-0.pcap
   wfpsim replay --policy p.yaml --local 10.0.0.5 --format jsonl --only blocked capture.pcapng
   wfpsim replay --policy p.yaml --host host.yaml --out annotated.pcapng capture.pcap
+  wfpsim replay --step --policy testdata/policies/hard-permit.yaml testdata/pcap/generated/workstation.pcap
 `,
 		flags: func(fs *flag.FlagSet) func(*env, []string) error {
 			policyFile := fs.String("policy", "", "the policy `FILE` (YAML or JSON); none: no filters")
@@ -68,6 +76,7 @@ Examples:
 			out := fs.String("out", "", "write an annotated pcapng copy to `FILE`")
 			only := fs.String("only", "", "print only packets with this verdict: `blocked` or permitted")
 			verbose := fs.Bool("v", false, "print the layers each packet met, with the arbitration traces")
+			step := fs.Bool("step", false, "step through the packets in an interactive view (needs a terminal)")
 			return func(e *env, args []string) error {
 				if len(args) == 0 {
 					return usagef("replay needs at least one CAPTURE (run 'wfpsim replay -h')")
@@ -89,6 +98,14 @@ Examples:
 				}
 				if *hostFile != "" && len(locals) > 0 {
 					return usagef("give --host or --local, not both")
+				}
+				if *step {
+					if *format != "text" || *out != "" {
+						return usagef("--step shows packets interactively: it takes no --format or --out")
+					}
+					if !stepTerminal(e) {
+						return usagef("--step needs a terminal on standard input and output; use -v for the printed layers and traces")
+					}
 				}
 				opts := replay.Options{Trace: *verbose}
 				for _, l := range locals {
@@ -114,6 +131,9 @@ Examples:
 					eng = l.e
 				} else {
 					eng = engine.New(engine.Options{})
+				}
+				if *step {
+					return runStep(e, eng, opts, args, onlyVerdict)
 				}
 				return runReplay(e, eng, opts, args, *format, onlyVerdict, *out, *verbose)
 			}
@@ -141,6 +161,8 @@ func runReplay(e *env, eng *engine.Engine, opts replay.Options, files []string, 
 		}
 	}
 	blockStyle := lipgloss.NewStyle().Foreground(lipgloss.Color("1")).Bold(true)
+	view := render.Options{Profile: render.Detect(e.stdout)}
+	blockedFlows := map[string]int{}
 	progress := newProgress(e)
 	complete := true
 	withFile := len(files) > 1
@@ -155,6 +177,9 @@ func runReplay(e *env, eng *engine.Engine, opts replay.Options, files []string, 
 			if pr.Skipped || (only != "" && pr.Verdict != only) {
 				return nil
 			}
+			if pr.Verdict == "block" {
+				blockedFlows[pr.Flow]++
+			}
 			switch format {
 			case "jsonl":
 				return pr.WriteJSONLine(e.stdout, withFile)
@@ -167,6 +192,9 @@ func runReplay(e *env, eng *engine.Engine, opts replay.Options, files []string, 
 					line = blockStyle.Render(line)
 				}
 				fmt.Fprintln(e.stdout, line)
+				if verbose && e.styled {
+					return writeStyledSteps(e, pr, view)
+				}
 				if verbose {
 					return pr.WriteSteps(e.stdout)
 				}
@@ -192,12 +220,56 @@ func runReplay(e *env, eng *engine.Engine, opts replay.Options, files []string, 
 		if format == "text" {
 			fmt.Fprintln(e.stdout)
 		}
-		if err := r.Summary.WriteSummary(e.stdout, neverMatched(eng)); err != nil {
+		if e.styled {
+			if err := writeStyledSummary(e, &r.Summary, blockedFlows, neverMatched(eng), view); err != nil {
+				return err
+			}
+		} else if err := r.Summary.WriteSummary(e.stdout, neverMatched(eng)); err != nil {
 			return err
 		}
 	}
 	if !complete {
 		return errReported
+	}
+	return nil
+}
+
+// writeStyledSteps is replay -v on a terminal: the stack with the packet's path,
+// then the arbitration table of every layer that holds filters.
+func writeStyledSteps(e *env, pr *replay.PacketResult, view render.Options) error {
+	fmt.Fprint(e.stdout, render.Stack(pr.Steps, render.Packet{Direction: pr.Direction, Verdict: pr.Verdict, Reason: pr.Reason}, view))
+	for _, s := range pr.Steps {
+		if s.Trace != nil && len(s.Trace.Sublayers) > 0 {
+			fmt.Fprint(e.stdout, render.Arbitration(s.Trace, view))
+		}
+	}
+	_, err := fmt.Fprintln(e.stdout)
+	return err
+}
+
+// writeStyledSummary is the summary on a terminal: render's bars and top blocked
+// flows, then the lines of the text summary that the view does not show.
+func writeStyledSummary(e *env, s *replay.Summary, blockedFlows map[string]int, never []string, view render.Options) error {
+	byLayer := map[string]int{}
+	for k, v := range s.ByLayer {
+		if k == "" {
+			k = "(the stack: closed port, no connection, ...)"
+		}
+		byLayer[k] = v
+	}
+	fmt.Fprint(e.stdout, render.Summary(render.Counts{
+		Frames: s.Frames, Skipped: s.Skipped, NotThisHost: s.NotThisHost,
+		Packets: s.Packets, ByLayer: byLayer, ByFilter: s.ByFilter, BlockedFlows: blockedFlows,
+	}, view))
+	var text strings.Builder
+	if err := s.WriteSummary(&text, never); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout)
+	for _, line := range strings.Split(text.String(), "\n") {
+		if strings.HasPrefix(line, "flows:") || strings.HasPrefix(line, "filters that never matched") || strings.HasPrefix(line, "incomplete:") {
+			fmt.Fprintln(e.stdout, line)
+		}
 	}
 	return nil
 }
