@@ -200,7 +200,9 @@ func (m *stepModel) Init() tea.Cmd { return nil }
 func (m *stepModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
+		if msg.Width > 0 && msg.Height > 0 {
+			m.width, m.height = msg.Width, msg.Height
+		}
 		m.resize()
 		m.refresh()
 		return m, nil
