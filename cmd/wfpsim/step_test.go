@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -8,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wfpsim/wfpsim/engine"
 	"github.com/wfpsim/wfpsim/render"
 	"github.com/wfpsim/wfpsim/replay"
 )
@@ -101,7 +101,7 @@ func TestStepSession(t *testing.T) {
 	v = press("n")
 	assert.Contains(t, v, "its flow was blocked")
 	v = press("f")
-	assert.Contains(t, v, "packet 5 of "+itoa(len(pkts)))
+	assert.Contains(t, v, "packet 5 of "+strconv.Itoa(len(pkts)))
 
 	// Help toggles, q quits.
 	v = press("?")
@@ -113,19 +113,6 @@ func TestStepSession(t *testing.T) {
 	for _, line := range strings.Split(v, "\n") {
 		for _, r := range line {
 			require.True(t, r < 0x7f, "plain view is ASCII: %q", line)
-		}
-	}
-}
-
-func itoa(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(n)) }
-
-func fmtInt(n int) string {
-	var b []byte
-	for {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-		if n == 0 {
-			return string(b)
 		}
 	}
 }
@@ -153,5 +140,4 @@ func TestStepNoLayers(t *testing.T) {
 	assert.Contains(t, m.View(), "this packet met no layer")
 	m.Update(keys("tab"))
 	assert.Contains(t, m.View(), "the packet met no layer")
-	_ = engine.Step{}
 }
