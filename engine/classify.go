@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/wfpsim/wfpsim/callout"
 	"github.com/wfpsim/wfpsim/layers"
@@ -47,7 +49,8 @@ type Decision struct {
 	// Sublayers lists the sublayers of the layer that hold filters, in evaluation order.
 	Sublayers []SublayerResult
 	// Fault describes a callout that panicked during the classification (on Windows a
-	// bug check); the engine contained it and treated the callout's answer as block.
+	// bug check) or did not return within Options.ClassifyTimeout; the engine
+	// contained it and treated the callout's answer as block.
 	Fault string
 }
 
@@ -271,11 +274,25 @@ func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, ri
 	if req.Flow != nil {
 		flowContext = req.Flow.FlowContext(in.LayerID, kf.CalloutID)
 	}
-	panicked := safeClassify(code, &in, meta, req.LayerData, &kf, flowContext, &co)
+	var panicked any
+	fault := "" // how the callout failed, for the trace
+	if d := e.opts.ClassifyTimeout; d > 0 {
+		var ok bool
+		if panicked, ok = classifyWithin(d, code, &in, meta, req.LayerData, &kf, flowContext, &co); !ok {
+			fault = fmt.Sprintf("did not return within %v", d)
+			panicked = fault
+			out.Fault = fmt.Sprintf("callout %q (filter %q) did not return within %v: abandoned (its late answer is ignored)", name, f.name, d)
+		}
+	} else {
+		panicked = safeClassify(code, &in, meta, req.LayerData, &kf, flowContext, &co)
+	}
 	returned := co.Action
 	if panicked != nil {
 		returned = wfp.ActionBlock
-		out.Fault = fmt.Sprintf("callout %q (filter %q) panicked in classifyFn: %v", name, f.name, panicked)
+		if fault == "" {
+			fault = fmt.Sprintf("panicked (%v)", panicked)
+			out.Fault = fmt.Sprintf("callout %q (filter %q) panicked in classifyFn: %v", name, f.name, panicked)
+		}
 	}
 	mapped := returned
 	switch f.action {
@@ -297,7 +314,7 @@ func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, ri
 	note := ""
 	switch {
 	case panicked != nil:
-		said = fmt.Sprintf("panicked (%v): a callout fault, treated as block", panicked)
+		said = fault + ": a callout fault, treated as block"
 	case rights&callout.RightActionWrite == 0 && f.action != wfp.ActionCalloutInspection && returned != wfp.ActionBlock:
 		// Rule A7: without the right a callout may only write block; anything else it
 		// leaves or writes is ignored.
@@ -326,6 +343,33 @@ func safeClassify(c callout.Callout, in *callout.IncomingValues, meta *callout.M
 	defer func() { p = recover() }()
 	c.Classify(in, meta, layerData, f, flowContext, out)
 	return nil
+}
+
+// classifyWithin runs classifyFn on its own goroutine, on copies of what it may
+// write, and waits at most d. ok is false when the deadline passed: the goroutine is
+// abandoned (Go cannot stop it) and whatever it writes later lands in its copies.
+func classifyWithin(d time.Duration, c callout.Callout, in *callout.IncomingValues, meta *callout.Metadata, layerData any, f *callout.Filter, flowContext uint64, out *callout.ClassifyOut) (panicked any, ok bool) {
+	type answer struct {
+		out      callout.ClassifyOut
+		panicked any
+	}
+	inC := callout.IncomingValues{LayerID: in.LayerID, Values: slices.Clone(in.Values)}
+	metaC, fC, outC := *meta, *f, *out
+	done := make(chan answer, 1) // buffered: a late answer never blocks its goroutine
+	go func() {
+		p := safeClassify(c, &inC, &metaC, layerData, &fC, flowContext, &outC)
+		done <- answer{outC, p}
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case a := <-done:
+		*out = a.out
+		f.Context = fC.Context
+		return a.panicked, true
+	case <-t.C:
+		return nil, false
+	}
 }
 
 func hardness(a wfp.ActionType, hard bool) string {

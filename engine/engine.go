@@ -22,6 +22,14 @@ type Options struct {
 	// LogAllows records CLASSIFY_ALLOW events too. Windows records drops by default and
 	// allows only when the FWPM_NET_EVENT_KEYWORD_CLASSIFY_ALLOW keyword is set.
 	LogAllows bool
+	// ClassifyTimeout bounds how long one classifyFn call may take. Past it the
+	// callout is a fault, as a panic is: its answer is block (hard), Decision.Fault
+	// says "callout X did not return within T" and classification carries on. Go
+	// cannot kill a goroutine, so the stuck call is abandoned, still running, and its
+	// late answer is ignored; it must not touch the stack (meta.Kernel) after the
+	// deadline. Zero means no deadline: classifyFn runs on the caller's goroutine and
+	// costs nothing more. Callouts at the stream layer are not bounded.
+	ClassifyTimeout time.Duration
 }
 
 // Engine is a simulated Base Filtering Engine together with the kernel filter engine:
