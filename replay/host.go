@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -78,6 +79,7 @@ func ParseHost(name string, data []byte) (*engine.Host, error) {
 	if err := dec.Decode(&hf); err != nil {
 		// One line per problem, each naming the file: "h.yaml: line 1: field x not found".
 		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "yaml: "), "unmarshal errors:\n  ")
+		msg = yamlTypeError.ReplaceAllStringFunc(msg, describeTypeError)
 		msg = strings.ReplaceAll(msg, "\n  ", "; "+name+": ")
 		return nil, fmt.Errorf("replay: host file %s: %s", name, msg)
 	}
@@ -206,4 +208,33 @@ func protocolNumber(s string) (uint8, bool) {
 	}
 	n, err := strconv.ParseUint(s, 0, 8)
 	return uint8(n), err == nil
+}
+
+// yamlTypeError matches yaml.v3's "cannot unmarshal !!int `7` into []struct {...}",
+// whose Go type means nothing to the author of a host file.
+var yamlTypeError = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `([^`]*)`)? into ([^\\n]*)")
+
+func describeTypeError(s string) string {
+	m := yamlTypeError.FindStringSubmatch(s)
+	want := "another kind of value"
+	switch t := m[3]; {
+	case strings.HasPrefix(t, "[]"):
+		want = "a list"
+	case strings.HasPrefix(t, "struct"), strings.HasPrefix(t, "map"), strings.HasPrefix(t, "replay."):
+		want = "a mapping (key: value)"
+	case t == "string":
+		want = "text"
+	case t == "bool":
+		want = "true or false"
+	case strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "int"):
+		want = "a number"
+	}
+	found := map[string]string{"seq": "a list", "map": "a mapping", "int": "a number", "str": "text", "bool": "a boolean", "float": "a number"}[m[1]]
+	if found == "" {
+		found = m[1]
+	}
+	if m[2] != "" {
+		found += fmt.Sprintf(" (%s)", m[2])
+	}
+	return fmt.Sprintf("found %s, want %s", found, want)
 }

@@ -140,7 +140,7 @@ func (r *Replayer) Stack() *engine.Stack { return r.stack }
 func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem func(Problem)) error {
 	src, err := Open(file)
 	if err != nil {
-		problem(Problem{File: file, Msg: strings.TrimPrefix(err.Error(), "replay: ")})
+		problem(Problem{File: file, Msg: strings.TrimPrefix(strings.TrimPrefix(err.Error(), "replay: "), file+": ")})
 		r.Summary.Incomplete = true
 		return nil
 	}

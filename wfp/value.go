@@ -215,9 +215,11 @@ func joinSIDs(s []SID) string {
 // not contiguous.
 func (v V4AddrMask) String() string {
 	addr := V4ToAddr(v.Addr)
-	if ones, ok := maskOnes(v.Mask); ok {
+	if ones, ok := maskOnes(v.Mask); ok && v.Addr&^v.Mask == 0 {
 		return netip.PrefixFrom(addr, ones).String()
 	}
+	// A mask that is not contiguous, or an address with bits outside it: the dotted
+	// form keeps both exactly.
 	return addr.String() + "/" + V4ToAddr(v.Mask).String()
 }
 
@@ -229,7 +231,11 @@ func (v Range) String() string {
 	if v.Low == nil || v.High == nil {
 		return "invalid-range"
 	}
-	return v.Low.String() + "-" + v.High.String()
+	lo, hi := v.Low.String(), v.High.String()
+	if strings.Contains(lo, "-") || strings.Contains(hi, "-") {
+		return lo + ".." + hi // negative numbers, MAC addresses, SIDs contain '-'
+	}
+	return lo + "-" + hi
 }
 
 func maskOnes(m uint32) (int, bool) {
