@@ -111,7 +111,7 @@ func run(w io.Writer, _ []string) error {
 		}
 		// Only the connection to port 7000 is rewritten.
 		if _, err := s.AddFilter(wfp.Filter{DisplayData: wfp.DisplayData{Name: c.name}, Layer: layers.StreamV4.Key, Sublayer: c.sl,
-			Action: wfp.Action{Type: c.action, Callout: key},
+			Action:     wfp.Action{Type: c.action, Callout: key},
 			Conditions: []wfp.Condition{{Field: layers.ConditionIPRemotePort.Key, Match: wfp.MatchEqual, Value: wfp.Uint16(7000)}},
 		}); err != nil {
 			return err
