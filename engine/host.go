@@ -161,6 +161,19 @@ func (h *Host) route(dst netip.Addr) *Interface {
 	return h.loopback()
 }
 
+// routeFrom returns the interface a packet from src to dst leaves by. Windows sends
+// in the strong host model: a packet leaves by the interface that owns its source
+// address (loopback for local destinations); else route(dst) picks.
+func (h *Host) routeFrom(src, dst netip.Addr) *Interface {
+	if h.IsLocal(dst) {
+		return h.loopback()
+	}
+	if i, ok := h.interfaceOf(src); ok && i.Type != IfTypeSoftwareLoopback {
+		return i
+	}
+	return h.route(dst)
+}
+
 // iface returns the interface with that index.
 func (h *Host) iface(index uint32) (*Interface, bool) {
 	for i := range h.Interfaces {

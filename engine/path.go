@@ -398,7 +398,7 @@ func (s *Stack) send(p *Packet, res *Result) *Result {
 		res.Verdict, res.Reason = wfp.ActionBlock, fmt.Sprintf("%s is not an address of this host: use Receive or forward it", p.Src)
 		return res
 	}
-	iface := s.host.route(p.Dst)
+	iface := s.host.routeFrom(p.Src, p.Dst)
 	s.sendIP(res, iface, p)
 	if res.Verdict == wfp.ActionPermit && s.host.IsLocal(p.Dst) {
 		in := *p

@@ -38,10 +38,9 @@ func find(rel string) string {
 
 // laptop has a LAN adapter and, while the VPN is up, the VPN client's tunnel
 // adapter, whose LUID (0x0083...: IF_TYPE_TUNNEL 131 in the top 16 bits) the
-// policy names. A full-tunnel VPN makes the tunnel the default route: here it
-// comes first, and wfpsim routes a destination that is on no interface's subnet
-// through the first interface of its family. A local service listens on
-// 127.0.0.1:8080.
+// policy names. A full-tunnel VPN makes the tunnel the default route: what goes
+// through it is sent from the tunnel's address (sourceFor). A local service listens
+// on 127.0.0.1:8080.
 func laptop(tunnelUp bool) engine.Host {
 	h := engine.Host{
 		Name: "laptop",
@@ -77,6 +76,22 @@ var connections = []connection{
 	{"a local service (loopback)", "tcp", "127.0.0.1:50008", "127.0.0.1:8080"},
 }
 
+// sourceFor is the address a connection is sent from. Windows picks the source address
+// of the route to the destination, and sends in the strong host model: a packet leaves
+// by the interface that owns its source address. With the tunnel up, everything but
+// the LAN, the VPN server and loopback routes through the tunnel, so it is sent from the
+// tunnel's address 10.8.0.2; with the tunnel down, from the Ethernet address.
+func sourceFor(c connection, up bool) string {
+	src := netip.MustParseAddrPort(c.src)
+	dst := netip.MustParseAddrPort(c.dst).Addr()
+	lan := netip.MustParsePrefix("192.168.1.0/24")
+	vpnServer := netip.MustParseAddr("198.51.100.7")
+	if !up || src.Addr().IsLoopback() || lan.Contains(dst) || dst == vpnServer {
+		return c.src
+	}
+	return netip.AddrPortFrom(netip.MustParseAddr("10.8.0.2"), src.Port()).String()
+}
+
 func run(w io.Writer, args []string) error {
 	file := find("testdata/policies/kill-switch.yaml")
 	if len(args) > 0 {
@@ -101,11 +116,12 @@ func run(w io.Writer, args []string) error {
 			return err
 		}
 		for _, c := range connections {
+			src := sourceFor(c, up)
 			var p *engine.Packet
 			if c.proto == "tcp" {
-				p = engine.TCP(c.src, c.dst, engine.TCPSyn, nil)
+				p = engine.TCP(src, c.dst, engine.TCPSyn, nil)
 			} else {
-				p = engine.UDP(c.src, c.dst, []byte("hello"))
+				p = engine.UDP(src, c.dst, []byte("hello"))
 			}
 			r := st.Send(p)
 			verdict := "passes "
