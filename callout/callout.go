@@ -206,8 +206,9 @@ func (k InjectKind) String() string {
 	return fmt.Sprintf("InjectKind(%d)", uint8(k))
 }
 
-// InjectRequest describes one injection. Packet is the whole IP packet (network
-// injection) or the transport payload with its header (transport injection).
+// InjectRequest describes one injection. Packet is the whole IP packet for every
+// kind (the simulator takes the addresses from it; Windows passes them separately for
+// transport injection).
 type InjectRequest struct {
 	Kind      InjectKind
 	Packet    []byte

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/wfpsim/wfpsim/callout"
+	"github.com/wfpsim/wfpsim/layers"
 	"github.com/wfpsim/wfpsim/wfp"
 )
 
@@ -17,8 +18,11 @@ type Injected struct {
 	Result  *Result
 }
 
-// Inject implements callout.Kernel: the packet re-enters the stack where its kind
-// says (FwpsInjectTransportSendAsync0 and friends) and walks the layers from there.
+// Inject implements callout.Kernel: the packet (a whole IP packet, for every kind)
+// re-enters the stack where its kind says and walks the layers from there: network
+// send at OUTBOUND_IPPACKET, transport send at OUTBOUND_TRANSPORT (below the stream
+// and datagram layers, so a stream callout does not see its rewritten data again),
+// network receive at INBOUND_IPPACKET, transport receive at INBOUND_TRANSPORT.
 // An injection made while an injected packet is being classified deeper than
 // maxInjectionDepth fails with a clear error instead of looping.
 func (s *Stack) Inject(req callout.InjectRequest) error {
@@ -34,10 +38,18 @@ func (s *Stack) Inject(req callout.InjectRequest) error {
 	p.InjectedBy = req.Handle
 	s.injecting++
 	defer func() { s.injecting-- }()
-	var res *Result
+	res := new(Result)
 	switch req.Kind {
 	case callout.InjectNetworkSend, callout.InjectTransportSend:
-		res = s.Send(p)
+		// A send injection enters below the stream and datagram layers: at the
+		// transport layer (transport send) or at the IP packet layer (network send).
+		s.begin(res, p, wfp.DirectionOutbound)
+		iface := s.host.routeFrom(p.Src, p.Dst)
+		c := s.ctxFor(p, wfp.DirectionOutbound, iface)
+		if req.Kind == callout.InjectTransportSend && !s.classify(res, layer(layers.OutboundTransportV4, layers.OutboundTransportV6, p), c, "injected (transport send)") {
+			break
+		}
+		s.sendNetwork(res, iface, p, c)
 	case callout.InjectNetworkReceive, callout.InjectTransportReceive:
 		idx := req.Interface
 		if idx == 0 {
@@ -45,7 +57,17 @@ func (s *Stack) Inject(req callout.InjectRequest) error {
 				idx = i.Index
 			}
 		}
-		res = s.Receive(idx, p)
+		if req.Kind == callout.InjectNetworkReceive {
+			s.ReceiveInto(idx, p, res)
+			break
+		}
+		// A transport receive injection enters at the transport layer.
+		iface, ok := s.host.iface(idx)
+		if !ok {
+			return fmt.Errorf("engine: inject: the host has no interface with index %d: %w", idx, wfp.ErrInvalidParameter)
+		}
+		s.begin(res, p, wfp.DirectionInbound)
+		s.receiveTransport(res, iface, p, 0)
 	default:
 		return fmt.Errorf("engine: inject: unknown injection kind %d: %w", req.Kind, wfp.ErrInvalidParameter)
 	}

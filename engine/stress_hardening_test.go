@@ -57,6 +57,7 @@ func TestStressReplayCommitClose(t *testing.T) {
 		floodLimit  = 32
 		writerBase  = 1000
 		dynamicBase = 2000
+		minRounds   = 300
 	)
 	pair := func(s *engine.Session, name string, port uint16) error {
 		_, err := s.AddFilter(wfp.Filter{DisplayData: wfp.DisplayData{Name: name + "-a"}, Layer: connect.Key, Sublayer: hi,
@@ -202,7 +203,9 @@ func TestStressReplayCommitClose(t *testing.T) {
 			fld, _ := connect.Field(layers.ConditionIPRemotePort.Key)
 			vals := make([]wfp.Value, len(connect.Fields))
 			var d engine.Decision
-			for !done.Load() {
+			// At least minRounds even when the writers finish first, so the
+			// counts below never depend on scheduling.
+			for n := 0; n < minRounds || !done.Load(); n++ {
 				port := randomPort(r)
 				vals[fld.Index] = wfp.Uint16(port)
 				var tr *engine.Trace
@@ -237,7 +240,7 @@ func TestStressReplayCommitClose(t *testing.T) {
 			}
 			defer st.Close()
 			r := rand.New(rand.NewPCG(uint64(rp), 3))
-			for n := 0; !done.Load(); n++ {
+			for n := 0; n < minRounds || !done.Load(); n++ {
 				port := randomPort(r)
 				src := fmt.Sprintf("10.0.0.5:%d", 1024+n%60000)
 				res := st.Send(engine.TCP(src, fmt.Sprintf("93.184.216.34:%d", port), engine.TCPSyn, nil))
