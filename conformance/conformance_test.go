@@ -33,6 +33,27 @@ func TestSimulator(t *testing.T) {
 	}
 }
 
+// TestObserve runs the Windows runner's view (verdict plus net events mapped back to
+// names, Observe and Agree) against the simulator's own net events, so the mapping is
+// tested on every OS.
+func TestObserve(t *testing.T) {
+	scenarios, err := Load("testdata")
+	require.NoError(t, err)
+	for _, sc := range scenarios {
+		t.Run(sc.Name, func(t *testing.T) {
+			direct, observed, err := simulate(sc)
+			require.NoError(t, err)
+			for i, p := range sc.Probes {
+				assert.Empty(t, Agree(direct[i], observed[i]), "%s:%d: %s\n%s", sc.File, p.Line, p.Text, Table(sc, "wfpsim", "events", direct, observed))
+				if direct[i].Verdict == "block" {
+					assert.Equal(t, direct[i].Layer, observed[i].Layer, "a drop event names the layer")
+					assert.False(t, observed[i].Partial)
+				}
+			}
+		})
+	}
+}
+
 // TestConfined: a policy that is not confined to loopback and the test ports is
 // refused, so the suite can never block a real machine's traffic.
 func TestConfined(t *testing.T) {
@@ -51,4 +72,27 @@ func TestConfined(t *testing.T) {
 	assert.ErrorContains(t, err, "loopback")
 	_, err = Parse("bad.txtar", []byte("-- policy.yaml --\nversion: 1\n-- probes --\ntcp 127.0.0.1:47001 => block\n"))
 	assert.ErrorContains(t, err, "names its layer")
+}
+
+func TestAgree(t *testing.T) {
+	sim := Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: []string{"hi=a", "lo=b"}}
+	tests := []struct {
+		name string
+		real Outcome
+		want string
+	}{
+		{"same", Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: []string{"lo=b", "hi=a"}}, ""},
+		{"verdict", Outcome{Verdict: "permit"}, "verdicts differ"},
+		{"no event", Outcome{Verdict: "block"}, ""},
+		{"layer", Outcome{Verdict: "block", Layer: "ALE_AUTH_RECV_ACCEPT_V4", Deciders: sim.Deciders}, "deciding layers differ"},
+		{"veto", Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Veto: true, Deciders: sim.Deciders}, "veto differs"},
+		{"deciders", Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: []string{"hi=a"}}, "deciding filters differ"},
+		{"partial ok", Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: []string{"lo=b"}, Partial: true}, ""},
+		{"partial bad", Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: []string{"lo=c"}, Partial: true}, "deciding filter differs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Agree(sim, tt.real))
+		})
+	}
 }

@@ -55,6 +55,9 @@ type Outcome struct {
 	Veto    bool
 	// Deciders are "SUBLAYER=FILTER", in evaluation order.
 	Deciders []string
+	// Partial: only the final deciding filter is known (a net event without
+	// terminatingFiltersInfo); Deciders then holds that one filter.
+	Partial bool
 }
 
 func (o Outcome) String() string {

@@ -21,21 +21,39 @@ func ClientPort(i int) uint16 { return uint16(50000 + i) }
 // probe on a loopback-only host (rule C17: the client path, then the server path).
 // Each probe gets its own stack, so no ALE flow is shared between probes.
 func Simulate(sc *Scenario) ([]Outcome, error) {
-	e := engine.New(engine.Options{})
+	out, _, err := simulate(sc)
+	return out, err
+}
+
+// simulate also returns each probe's outcome as Observe sees it from the simulator's
+// net events (allows logged), which is how the Windows runner sees the real engine.
+func simulate(sc *Scenario) (direct, observed []Outcome, err error) {
+	e := engine.New(engine.Options{LogAllows: true})
 	sess := e.Open(wfp.SessionOptions{Name: "wfpsim conformance", Dynamic: true})
 	defer sess.Close()
-	if _, err := policy.Apply(sess, sc.Doc); err != nil {
-		return nil, err
+	applied, err := policy.Apply(sess, sc.Doc)
+	if err != nil {
+		return nil, nil, err
 	}
-	out := make([]Outcome, len(sc.Probes))
+	direct = make([]Outcome, len(sc.Probes))
+	observed = make([]Outcome, len(sc.Probes))
 	for i := range sc.Probes {
+		before, err := sess.NetEvents()
+		if err != nil {
+			return nil, nil, err
+		}
 		o, err := simulateProbe(e, &sc.Probes[i], ClientPort(i))
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", sc.File, sc.Probes[i].Line, err)
+			return nil, nil, fmt.Errorf("%s:%d: %w", sc.File, sc.Probes[i].Line, err)
 		}
-		out[i] = o
+		after, err := sess.NetEvents()
+		if err != nil {
+			return nil, nil, err
+		}
+		direct[i] = o
+		observed[i] = Observe(&sc.Probes[i], o.Verdict == "block", after[len(before):], applied, sess)
 	}
-	return out, nil
+	return direct, observed, nil
 }
 
 func simulateProbe(e *engine.Engine, p *Probe, cport uint16) (Outcome, error) {
