@@ -40,6 +40,9 @@ func commands() []*command {
 		importCommand(),
 		exportCommand(),
 		diffCommand(),
+		applyCommand(),
+		stateCommand(),
+		removeCommand(),
 	}
 }
 

@@ -53,6 +53,7 @@ func TestGolden(t *testing.T) {
 			"--set", "IP_REMOTE_ADDRESS=192.168.1.20", "--set", "IP_REMOTE_PORT=445", "--format", "json"}},
 		{"explain_empty_layer", []string{"explain", "--policy", killSwitch, "--layer", "INBOUND_TRANSPORT_V6"}},
 		{"help_explain", []string{"help", "explain"}},
+		{"help_apply", []string{"help", "apply"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
