@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -94,5 +95,15 @@ func TestAgree(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, Agree(sim, tt.real))
 		})
+	}
+}
+
+// TestRulesCited: every scenario says which rules of the rule book it checks.
+func TestRulesCited(t *testing.T) {
+	scenarios, err := Load("testdata")
+	require.NoError(t, err)
+	rule := regexp.MustCompile(`\b[A-E][0-9]{1,2}\b`)
+	for _, sc := range scenarios {
+		assert.Regexp(t, rule, sc.Comment, "%s: the comment cites no rule id", sc.File)
 	}
 }
