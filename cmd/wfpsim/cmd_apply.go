@@ -32,8 +32,10 @@ apply adds the providers, sublayers, callouts and filters of a policy document
 to the real Base Filtering Engine of this Windows machine, in one transaction
 (FwpmTransactionBegin0 ... FwpmTransactionCommit0), from an administrator
 shell. By default the objects live in a dynamic session: apply waits until
-it is interrupted (Ctrl-C) and they go away with it; --persistent adds them with FWPM_FILTER_FLAG_PERSISTENT, so
-they outlive wfpsim and reboots until "wfpsim remove" deletes them.
+it is interrupted (Ctrl-C) and they go away with it. --persistent adds them
+with FWPM_FILTER_FLAG_PERSISTENT under the provider "wfpsim" (objects that
+name no provider), so they outlive wfpsim and reboots until "wfpsim remove"
+deletes them.
 
 Lockout guard: a policy that would block all traffic (a block with no
 conditions, or conditions that match everything, at ALE_AUTH_CONNECT,
@@ -131,8 +133,9 @@ func removeCommand() *command {
 		summary: "delete the objects wfpsim apply added (Windows)",
 		help: `
 remove deletes from the real Base Filtering Engine the objects that
-"wfpsim apply --persistent" added (filters, then callouts, sublayers and
-providers), in one transaction. Needs an administrator shell.
+"wfpsim apply --persistent" put under the provider "wfpsim" (filters, then
+callouts, sublayers and the provider), in one transaction. Needs an
+administrator shell.
 
 Examples:
   wfpsim remove
