@@ -3,8 +3,8 @@
 // Get* and Enum* families) and implements wfp.Engine, so a policy that was dry-run on
 // the simulator (package engine) can be applied to Windows unchanged.
 //
-// The exported API is the same on every operating system. Off Windows every call
-// returns an error wrapping wfp.ErrNotSupported; on Windows the calls need
+// The exported API is the same on every operating system. Off 64-bit Windows (amd64,
+// arm64) every call returns an error wrapping wfp.ErrNotSupported; on Windows the calls need
 // administrator rights (the BFE answers ERROR_ACCESS_DENIED otherwise).
 //
 // Whether the session is dynamic is the caller's choice (wfp.SessionOptions.Dynamic):

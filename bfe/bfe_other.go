@@ -1,4 +1,4 @@
-//go:build !windows
+//go:build !windows || !(amd64 || arm64)
 
 package bfe
 
@@ -9,14 +9,16 @@ import (
 	"github.com/wfpsim/wfpsim/wfp"
 )
 
-// Session is a session with the Base Filtering Engine. Off Windows there is none:
-// every method returns an error wrapping wfp.ErrNotSupported.
+// Session is a session with the Base Filtering Engine. Off 64-bit Windows there is
+// none: every method returns an error wrapping wfp.ErrNotSupported. (The struct
+// layouts of internal/fwpm and the UINT64 arguments of FwpmFilterDeleteById0 and
+// FwpmFilterGetById0 are those of amd64 and arm64; 32-bit Windows is not supported.)
 type Session struct{}
 
 var _ wfp.Engine = (*Session)(nil)
 
 func unsupported(call string) error {
-	return fmt.Errorf("bfe: %s needs Windows and administrator rights (the Base Filtering Engine of fwpuclnt.dll), not %s; use package engine to simulate: %w", call, runtime.GOOS, wfp.ErrNotSupported)
+	return fmt.Errorf("bfe: %s needs 64-bit Windows (amd64 or arm64) and administrator rights (the Base Filtering Engine of fwpuclnt.dll), not %s/%s; use package engine to simulate: %w", call, runtime.GOOS, runtime.GOARCH, wfp.ErrNotSupported)
 }
 
 // Open would open a session with the BFE (FwpmEngineOpen0); off Windows it returns
