@@ -3,6 +3,7 @@ package fwpm
 import (
 	"fmt"
 	"unicode/utf16"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -109,6 +110,9 @@ func (a *Arena) UTF16(s string) (*uint16, error) {
 		if s[i] == 0 {
 			return nil, fmt.Errorf("fwpm: string %q contains a NUL character: want text without NUL, Windows strings end at the first one", s)
 		}
+	}
+	if !utf8.ValidString(s) {
+		return nil, fmt.Errorf("fwpm: string %q is not valid UTF-8: want UTF-8 text, which becomes the UTF-16 Windows expects", s)
 	}
 	u := utf16.Encode([]rune(s))
 	d, err := allocSlice[uint16](a, len(u)+1)
