@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -328,5 +329,24 @@ func TestArena(t *testing.T) {
 	}
 	if _, err := a.Alloc(-1); err == nil {
 		t.Error("Alloc(-1): no error")
+	}
+}
+
+func TestFilterErrors(t *testing.T) {
+	a := newArena(t)
+	bad := testFilter()
+	bad.Weight = wfp.RangeWeight(16)
+	if _, err := EncodeFilter(a, &bad); !errors.Is(err, wfp.ErrInvalidWeight) {
+		t.Errorf("weight range 16: %v, want FWP_E_INVALID_WEIGHT", err)
+	}
+	bad = testFilter()
+	bad.Conditions = append(bad.Conditions, wfp.Condition{Field: bad.Conditions[0].Field})
+	if _, err := EncodeFilter(a, &bad); err == nil || !strings.Contains(err.Error(), "condition 2") {
+		t.Errorf("a condition without a value: %v, want an error naming condition 2", err)
+	}
+	bad = testFilter()
+	bad.DisplayData.Name = "a\x00b"
+	if _, err := EncodeFilter(a, &bad); err == nil {
+		t.Error("a name with a NUL: no error")
 	}
 }
