@@ -11,15 +11,13 @@ import (
 )
 
 // needsWindows is what apply, state and remove say where there is no Base Filtering
-// Engine to talk to.
+// Engine to talk to; nil on Windows.
 func needsWindows(e *env, name string) error {
 	if runtime.GOOS != "windows" {
 		fmt.Fprintf(e.stderr, "wfpsim %s needs Windows (the Base Filtering Engine) and an administrator shell; to dry-run the policy here use: wfpsim check / wfpsim replay\n", name)
 		return errReported
 	}
-	// The Windows backend (package bfe) is not part of this build yet.
-	fmt.Fprintf(e.stderr, "wfpsim %s: not available in this build: it has no Windows backend (package bfe) yet; to dry-run the policy use: wfpsim check / wfpsim replay\n", name)
-	return errReported
+	return nil
 }
 
 func applyCommand() *command {
@@ -45,8 +43,6 @@ unless --force is given. The guard runs on every OS.
 
 On other systems apply checks the document and the lockout guard, then exits
 with status 1: dry-run the policy with "wfpsim check" and "wfpsim replay".
-This build has no Windows backend yet: on Windows too, apply, state and
-remove say that they are not available.
 
 Examples:
   wfpsim apply --policy testdata/policies/kill-switch.yaml
@@ -54,7 +50,7 @@ Examples:
 `,
 		flags: func(fs *flag.FlagSet) func(*env, []string) error {
 			file := fs.String("policy", "", "the policy `FILE` to apply (YAML or JSON)")
-			fs.Bool("persistent", false, "add the objects as persistent (they outlive wfpsim)")
+			persistent := fs.Bool("persistent", false, "add the objects as persistent (they outlive wfpsim)")
 			force := fs.Bool("force", false, "apply even a policy that would block all traffic")
 			return func(e *env, args []string) error {
 				if *file == "" || len(args) != 0 {
@@ -90,7 +86,10 @@ Examples:
 					fmt.Fprintf(e.stderr, "wfpsim apply: refusing a policy that would block all traffic (it would cut off remote shells too); add --force to apply it anyway\n")
 					return errReported
 				}
-				return needsWindows(e, "apply")
+				if err := needsWindows(e, "apply"); err != nil {
+					return err
+				}
+				return applyBFE(e, *file, doc, *persistent)
 			}
 		},
 	}
@@ -120,7 +119,10 @@ Examples:
 				if *format != "yaml" && *format != "netsh" {
 					return usagef("state: unknown format %q: want yaml or netsh", *format)
 				}
-				return needsWindows(e, "state")
+				if err := needsWindows(e, "state"); err != nil {
+					return err
+				}
+				return stateBFE(e, *format)
 			}
 		},
 	}
@@ -145,7 +147,10 @@ Examples:
 				if len(args) != 0 {
 					return usagef("remove takes no argument (run 'wfpsim remove -h')")
 				}
-				return needsWindows(e, "remove")
+				if err := needsWindows(e, "remove"); err != nil {
+					return err
+				}
+				return removeBFE(e)
 			}
 		},
 	}
