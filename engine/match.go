@@ -174,15 +174,6 @@ func compareValue(a, b wfp.Value) (int, bool) {
 }
 
 func unsignedOf(v wfp.Value) (uint64, bool) {
-	switch x := v.(type) {
-	case wfp.Uint8:
-		return uint64(x), true
-	case wfp.Uint16:
-		return uint64(x), true
-	case wfp.Uint32:
-		return uint64(x), true
-	case wfp.Uint64:
-		return uint64(x), true
-	}
-	return 0, false
+	n, _, ok := wfp.Unsigned(v)
+	return n, ok
 }

@@ -316,3 +316,19 @@ func UTF16Blob(s string) ByteBlob {
 	}
 	return ByteBlob(b)
 }
+
+// Unsigned returns an unsigned integer value (FWP_UINT8 to FWP_UINT64) widened to
+// uint64, with the largest value of its type; ok is false for every other type.
+func Unsigned(v Value) (n, max uint64, ok bool) {
+	switch x := v.(type) {
+	case Uint8:
+		return uint64(x), math.MaxUint8, true
+	case Uint16:
+		return uint64(x), math.MaxUint16, true
+	case Uint32:
+		return uint64(x), math.MaxUint32, true
+	case Uint64:
+		return uint64(x), math.MaxUint64, true
+	}
+	return 0, 0, false
+}

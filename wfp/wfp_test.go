@@ -263,3 +263,24 @@ func TestFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, CalloutFlagRegistered, c)
 }
+
+func TestUnsigned(t *testing.T) {
+	for _, tc := range []struct {
+		v      Value
+		n, max uint64
+		ok     bool
+	}{
+		{Uint8(7), 7, 0xff, true},
+		{Uint16(443), 443, 0xffff, true},
+		{Uint32(1 << 31), 1 << 31, 0xffffffff, true},
+		{Uint64(1 << 63), 1 << 63, ^uint64(0), true},
+		{Int8(-1), 0, 0, false},
+		{UnicodeString("x"), 0, 0, false},
+		{nil, 0, 0, false},
+	} {
+		n, max, ok := Unsigned(tc.v)
+		if n != tc.n || max != tc.max || ok != tc.ok {
+			t.Errorf("Unsigned(%#v) = %d, %d, %v; want %d, %d, %v", tc.v, n, max, ok, tc.n, tc.max, tc.ok)
+		}
+	}
+}

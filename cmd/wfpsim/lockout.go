@@ -116,49 +116,19 @@ func universal(c wfp.Condition) bool {
 		if c.Match != wfp.MatchRange {
 			return false
 		}
-		lo, lok := uintOf(v.Low)
-		hi, hok := uintOf(v.High)
-		maxv, mok := maxOf(v.High)
-		return lok && hok && mok && lo == 0 && hi == maxv
+		lo, _, lok := wfp.Unsigned(v.Low)
+		hi, maxv, hok := wfp.Unsigned(v.High)
+		return lok && hok && lo == 0 && hi == maxv
 	}
-	if n, ok := uintOf(c.Value); ok {
+	if n, maxv, ok := wfp.Unsigned(c.Value); ok {
 		switch c.Match {
 		case wfp.MatchGreaterOrEqual:
 			return n == 0
 		case wfp.MatchLessOrEqual:
-			m, _ := maxOf(c.Value)
-			return n == m
+			return n == maxv
 		case wfp.MatchFlagsNoneSet:
 			return n == 0
 		}
 	}
 	return false
-}
-
-func uintOf(v wfp.Value) (uint64, bool) {
-	switch n := v.(type) {
-	case wfp.Uint8:
-		return uint64(n), true
-	case wfp.Uint16:
-		return uint64(n), true
-	case wfp.Uint32:
-		return uint64(n), true
-	case wfp.Uint64:
-		return uint64(n), true
-	}
-	return 0, false
-}
-
-func maxOf(v wfp.Value) (uint64, bool) {
-	switch v.(type) {
-	case wfp.Uint8:
-		return 0xff, true
-	case wfp.Uint16:
-		return 0xffff, true
-	case wfp.Uint32:
-		return 0xffffffff, true
-	case wfp.Uint64:
-		return ^uint64(0), true
-	}
-	return 0, false
 }
