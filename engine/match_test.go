@@ -47,7 +47,7 @@ func TestB5MatchValue(t *testing.T) {
 			{wfp.MatchRange, wfp.Uint16(1023), wfp.Range{Low: wfp.Uint16(1024), High: wfp.Uint16(65535)}, false},
 			{wfp.MatchGreater, wfp.Uint16(0xffff), wfp.Uint16(0xfffe), true},
 		},
-		"uint32 flags": {
+		"uint32 flags (rule B9: FLAGS_ALL_SET, FLAGS_ANY_SET, FLAGS_NONE_SET)": {
 			{wfp.MatchFlagsAllSet, wfp.Uint32(0x7), wfp.Uint32(0x5), true},
 			{wfp.MatchFlagsAllSet, wfp.Uint32(0x6), wfp.Uint32(0x5), false},
 			{wfp.MatchFlagsAnySet, wfp.Uint32(0x4), wfp.Uint32(0x5), true},

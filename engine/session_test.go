@@ -471,6 +471,33 @@ func TestB1WeightsThroughTheAPI(t *testing.T) {
 	}
 }
 
+// TestB2AutomaticWeights: how the automatic part of a weight is chosen is unpublished
+// (rule B2); wfpsim's documented choice (effectiveWeight): within one weight range, a
+// filter testing more distinct fields weighs more, then the one added first; and the
+// same additions always give the same weights.
+func TestB2AutomaticWeights(t *testing.T) {
+	weights := func() []uint64 {
+		x := newEnv(t)
+		one := blockPort("one field", wfp.SublayerKey{}, 80)
+		two := blockPort("two fields", wfp.SublayerKey{}, 80)
+		two.Conditions = append(two.Conditions, eq(layers.ConditionIPRemoteAddress, wfp.Uint32(0x0a000001)))
+		later := blockPort("one field, added later", wfp.SublayerKey{}, 81)
+		var out []uint64
+		for _, f := range []wfp.Filter{one, two, later} {
+			f.Weight = wfp.RangeWeight(7)
+			got, err := x.s.FilterByID(x.filter(f))
+			require.NoError(t, err)
+			assert.Equal(t, uint64(7), got.EffectiveWeight>>60, "the range stays in the top 4 bits")
+			out = append(out, got.EffectiveWeight)
+		}
+		return out
+	}
+	w := weights()
+	assert.Greater(t, w[1], w[0], "two fields weigh more than one")
+	assert.Greater(t, w[0], w[2], "with as many fields, the filter added first weighs more")
+	assert.Equal(t, w, weights(), "deterministic: the same additions give the same weights")
+}
+
 // TestE7EnumerationTemplates: which filters a template selects.
 func TestE7EnumerationTemplates(t *testing.T) {
 	x := newEnv(t)
