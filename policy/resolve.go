@@ -122,6 +122,20 @@ func (r *resolver) errorf(pm posMap, key, path string, code error, format string
 }
 
 // wrap reports an error from package wfp.
+// parseFlags ORs a document's flag names together with parse, reporting each name it
+// refuses at path.flags[j].
+func parseFlags[F ~uint32](r *resolver, names []string, pm posMap, path string, parse func(string) (F, error)) F {
+	var out F
+	for j, name := range names {
+		v, err := parse(name)
+		if err != nil {
+			r.wrap(pm, fmt.Sprintf("flags[%d]", j), fmt.Sprintf("%s.flags[%d]", path, j), err)
+		}
+		out |= v
+	}
+	return out
+}
+
 func (r *resolver) wrap(pm posMap, key, path string, err error) {
 	msg, code := wfpMessage(err)
 	r.errorf(pm, key, path, code, "%s", msg)
@@ -153,13 +167,7 @@ func (d *Document) resolve() (*Objects, ErrorList) {
 			continue
 		}
 		obj := wfp.Provider{Key: pk, DisplayData: display(p.Name, p.DisplayName, p.Description), ServiceName: p.ServiceName}
-		for j, f := range p.Flags {
-			v, err := wfp.ParseProviderFlag(f)
-			if err != nil {
-				r.wrap(p.pos, fmt.Sprintf("flags[%d]", j), fmt.Sprintf("%s.flags[%d]", path, j), err)
-			}
-			obj.Flags |= v
-		}
+		obj.Flags = parseFlags(r, p.Flags, p.pos, path, wfp.ParseProviderFlag)
 		obj.Data = r.data(p.Data, p.pos, path)
 		r.o.Providers = append(r.o.Providers, obj)
 		r.o.providerAt = append(r.o.providerAt, origin{p.pos.at(""), path})
@@ -183,13 +191,7 @@ func (d *Document) resolve() (*Objects, ErrorList) {
 			}
 			obj.Weight = uint16(w)
 		}
-		for j, f := range s.Flags {
-			v, err := wfp.ParseSublayerFlag(f)
-			if err != nil {
-				r.wrap(s.pos, fmt.Sprintf("flags[%d]", j), fmt.Sprintf("%s.flags[%d]", path, j), err)
-			}
-			obj.Flags |= v
-		}
+		obj.Flags = parseFlags(r, s.Flags, s.pos, path, wfp.ParseSublayerFlag)
 		obj.Data = r.data(s.Data, s.pos, path)
 		r.o.Sublayers = append(r.o.Sublayers, obj)
 		r.o.sublayerAt = append(r.o.sublayerAt, origin{s.pos.at(""), path})
@@ -210,13 +212,7 @@ func (d *Document) resolve() (*Objects, ErrorList) {
 			obj.Layer = l.Key
 			r.coLayer[ck] = l
 		}
-		for j, f := range c.Flags {
-			v, err := wfp.ParseCalloutFlag(f)
-			if err != nil {
-				r.wrap(c.pos, fmt.Sprintf("flags[%d]", j), fmt.Sprintf("%s.flags[%d]", path, j), err)
-			}
-			obj.Flags |= v
-		}
+		obj.Flags = parseFlags(r, c.Flags, c.pos, path, wfp.ParseCalloutFlag)
 		obj.Data = r.data(c.Data, c.pos, path)
 		r.o.Callouts = append(r.o.Callouts, obj)
 		r.o.calloutAt = append(r.o.calloutAt, origin{c.pos.at(""), path})
@@ -420,13 +416,7 @@ func (r *resolver) filter(f *Filter, path string) (wfp.Filter, bool) {
 	obj.Sublayer = r.sublayerRef(f.Sublayer, f.pos, path)
 	obj.Provider = r.providerRef(f.Provider, f.pos, path)
 	obj.Weight = r.weight(f, path)
-	for j, s := range f.Flags {
-		v, err := wfp.ParseFilterFlag(s)
-		if err != nil {
-			r.wrap(f.pos, fmt.Sprintf("flags[%d]", j), fmt.Sprintf("%s.flags[%d]", path, j), err)
-		}
-		obj.Flags |= v
-	}
+	obj.Flags = parseFlags(r, f.Flags, f.pos, path, wfp.ParseFilterFlag)
 	if f.ProviderContext != "" {
 		g, err := wfp.ParseGUID(f.ProviderContext)
 		if err != nil {

@@ -67,6 +67,15 @@ func (m mapNode) text(k, v string) {
 	}
 }
 
+// identity writes what every object starts with: name, display name, key and
+// description, in that order.
+func (m mapNode) identity(name, displayName, key, description string) {
+	m.text("name", name)
+	m.text("display_name", displayName)
+	m.str("key", key)
+	m.text("description", description)
+}
+
 func (m mapNode) list(k string, vs []string) {
 	if len(vs) == 0 {
 		return
@@ -103,10 +112,7 @@ func (d *Document) node() *yaml.Node {
 		s := seq()
 		for _, p := range d.Providers {
 			m := newMap()
-			m.text("name", p.Name)
-			m.text("display_name", p.DisplayName)
-			m.str("key", p.Key)
-			m.text("description", p.Description)
+			m.identity(p.Name, p.DisplayName, p.Key, p.Description)
 			m.text("service_name", p.ServiceName)
 			m.list("flags", p.Flags)
 			m.text("data", p.Data)
@@ -118,10 +124,7 @@ func (d *Document) node() *yaml.Node {
 		s := seq()
 		for _, x := range d.Sublayers {
 			m := newMap()
-			m.text("name", x.Name)
-			m.text("display_name", x.DisplayName)
-			m.str("key", x.Key)
-			m.text("description", x.Description)
+			m.identity(x.Name, x.DisplayName, x.Key, x.Description)
 			m.str("provider", x.Provider)
 			m.str("weight", x.Weight)
 			m.list("flags", x.Flags)
@@ -134,10 +137,7 @@ func (d *Document) node() *yaml.Node {
 		s := seq()
 		for _, x := range d.Callouts {
 			m := newMap()
-			m.text("name", x.Name)
-			m.text("display_name", x.DisplayName)
-			m.str("key", x.Key)
-			m.text("description", x.Description)
+			m.identity(x.Name, x.DisplayName, x.Key, x.Description)
 			m.str("provider", x.Provider)
 			m.str("layer", x.Layer)
 			m.list("flags", x.Flags)
@@ -150,10 +150,7 @@ func (d *Document) node() *yaml.Node {
 		s := seq()
 		for _, f := range d.Filters {
 			m := newMap()
-			m.text("name", f.Name)
-			m.text("display_name", f.DisplayName)
-			m.str("key", f.Key)
-			m.text("description", f.Description)
+			m.identity(f.Name, f.DisplayName, f.Key, f.Description)
 			m.str("layer", f.Layer)
 			m.str("sublayer", f.Sublayer)
 			m.str("provider", f.Provider)
