@@ -63,7 +63,7 @@ func (s *Stack) reassemble(p *Packet) (*Packet, error) {
 	}
 	b.pieces = append(b.pieces, fragment{p.FragOffset, append([]byte(nil), p.Payload...)})
 	if p.FragOffset == 0 {
-		b.first = p
+		b.first = p.clone() // kept until the datagram completes: the stack's own copy
 	}
 	if !p.MoreFragments {
 		b.total = end

@@ -60,6 +60,19 @@ type Packet struct {
 	InjectedBy uint64
 }
 
+// clone returns a deep copy of p: the stack keeps clones, never the caller's packet
+// or its bytes, which the caller may reuse as soon as Send or Receive returns.
+func (p *Packet) clone() *Packet {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	c.Payload = append([]byte(nil), p.Payload...)
+	c.Raw = append([]byte(nil), p.Raw...)
+	c.Embedded = p.Embedded.clone()
+	return &c
+}
+
 // IsFragment reports whether the packet is one fragment of a larger datagram.
 func (p *Packet) IsFragment() bool { return p.FragOffset != 0 || p.MoreFragments }
 

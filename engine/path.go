@@ -12,6 +12,11 @@ import (
 // Receive hands the stack a packet that arrived on the interface with that index.
 // Packets for this host walk the receive path; packets for others are forwarded when
 // the host forwards (rule C15).
+//
+// The stack keeps nothing of p or of the bytes it points to once the call returns:
+// what it must hold (a fragment waiting for its datagram, stream data a callout held
+// or deferred) it copies. The caller may reuse p and its buffers for the next packet;
+// only the result's Packet field still points to p.
 func (s *Stack) Receive(ifIndex uint32, p *Packet) *Result {
 	res := new(Result)
 	s.ReceiveInto(ifIndex, p, res)
@@ -376,7 +381,8 @@ func (s *Stack) tcpEnd(f *Flow, p *Packet, inbound bool) {
 
 // Send hands the stack a packet the host sends from one of its addresses. A packet to
 // one of the host's own addresses is loopback: the send path, then the receive path
-// on the loopback interface, with no MAC layer (rule C17).
+// on the loopback interface, with no MAC layer (rule C17). Like Receive, the stack
+// keeps nothing of p once the call returns.
 func (s *Stack) Send(p *Packet) *Result {
 	res := new(Result)
 	s.SendInto(p, res)

@@ -311,16 +311,20 @@ func (w *streamWalk) offer(i int, data []byte) {
 		w.deferred = true
 		return
 	}
-	buf := data
+	buf, owned := data, false
 	if len(sg.pending) > 0 {
-		buf = append(sg.pending, data...)
+		buf, owned = append(sg.pending, data...), true
 		sg.pending = nil
 	}
 	if len(buf) == 0 && !w.fin {
 		return
 	}
 	if sg.want > 0 && len(buf) < sg.want && !w.fin && len(buf) < streamBufferLimit {
-		// Not yet the bytes the callout asked for: hold on without calling it.
+		// Not yet the bytes the callout asked for: hold on without calling it. The
+		// stack keeps its own copy: the caller's packet bytes are not the stack's.
+		if !owned {
+			buf = append([]byte(nil), buf...)
+		}
 		sg.pending = buf
 		w.held += len(data)
 		return
@@ -366,6 +370,7 @@ func (w *streamWalk) offer(i int, data []byte) {
 			if w.c.dir == wfp.DirectionInbound {
 				sg.pending = append([]byte(nil), buf...)
 				sg.deferred = true
+				w.c.pkt = w.c.pkt.clone() // kept until StreamContinue: the stack's own copy
 				w.d.paused = w.c
 				w.held += len(data)
 				w.deferred = true
