@@ -10,19 +10,29 @@ import (
 // a Packet. The stack uses it for reassembled datagrams and injected packets; captures
 // are decoded by the replay package. Errors say what was malformed and where.
 func DecodeIP(b []byte) (*Packet, error) {
-	if len(b) < 1 {
-		return nil, fmt.Errorf("engine: decode: empty packet")
+	p := new(Packet)
+	if err := DecodeIPInto(b, p); err != nil {
+		return nil, err
 	}
-	p := &Packet{Raw: b}
+	return p, nil
+}
+
+// DecodeIPInto is DecodeIP writing into p, which it resets first: a caller decoding
+// packet after packet reuses one Packet. p points into b afterwards.
+func DecodeIPInto(b []byte, p *Packet) error {
+	if len(b) < 1 {
+		return fmt.Errorf("engine: decode: empty packet")
+	}
+	*p = Packet{Raw: b}
 	switch b[0] >> 4 {
 	case 4:
 		if len(b) < 20 {
-			return nil, fmt.Errorf("engine: decode: IPv4 header needs 20 bytes, have %d", len(b))
+			return fmt.Errorf("engine: decode: IPv4 header needs 20 bytes, have %d", len(b))
 		}
 		ihl := int(b[0]&0x0f) * 4
 		total := int(binary.BigEndian.Uint16(b[2:4]))
 		if ihl < 20 || ihl > len(b) || total < ihl {
-			return nil, fmt.Errorf("engine: decode: IPv4 header length %d / total length %d do not fit %d bytes", ihl, total, len(b))
+			return fmt.Errorf("engine: decode: IPv4 header length %d / total length %d do not fit %d bytes", ihl, total, len(b))
 		}
 		if total > len(b) {
 			total = len(b) // a capture cut at its snapshot length: decode what is there
@@ -38,7 +48,7 @@ func DecodeIP(b []byte) (*Packet, error) {
 		p.Payload = b[ihl:total]
 	case 6:
 		if len(b) < 40 {
-			return nil, fmt.Errorf("engine: decode: IPv6 header needs 40 bytes, have %d", len(b))
+			return fmt.Errorf("engine: decode: IPv6 header needs 40 bytes, have %d", len(b))
 		}
 		plen := int(binary.BigEndian.Uint16(b[4:6]))
 		if 40+plen > len(b) {
@@ -53,13 +63,13 @@ func DecodeIP(b []byte) (*Packet, error) {
 			switch next {
 			case 0, 43, 60: // hop-by-hop, routing, destination options
 				if off+2 > end {
-					return nil, fmt.Errorf("engine: decode: truncated IPv6 extension header at byte %d", off)
+					return fmt.Errorf("engine: decode: truncated IPv6 extension header at byte %d", off)
 				}
 				next, off = b[off], off+8+int(b[off+1])*8
 				continue
 			case 44: // fragment
 				if off+8 > end {
-					return nil, fmt.Errorf("engine: decode: truncated IPv6 fragment header at byte %d", off)
+					return fmt.Errorf("engine: decode: truncated IPv6 fragment header at byte %d", off)
 				}
 				fo := binary.BigEndian.Uint16(b[off+2 : off+4])
 				p.FragOffset, p.MoreFragments = int(fo>>3)*8, fo&1 != 0
@@ -70,19 +80,19 @@ func DecodeIP(b []byte) (*Packet, error) {
 			break
 		}
 		if off > end {
-			return nil, fmt.Errorf("engine: decode: IPv6 extension headers run past the payload")
+			return fmt.Errorf("engine: decode: IPv6 extension headers run past the payload")
 		}
 		p.Protocol, p.IPHeaderLen, p.Raw, p.Payload = next, off, b[:end], b[off:end]
 	default:
-		return nil, fmt.Errorf("engine: decode: IP version %d: want 4 or 6", b[0]>>4)
+		return fmt.Errorf("engine: decode: IP version %d: want 4 or 6", b[0]>>4)
 	}
 	if p.IsFragment() && p.FragOffset != 0 {
-		return p, nil // no transport header in a later fragment
+		return nil // no transport header in a later fragment
 	}
 	if p.IsFragment() {
-		return p, nil // the first fragment's transport header is read after reassembly
+		return nil // the first fragment's transport header is read after reassembly
 	}
-	return p, decodeTransport(p)
+	return decodeTransport(p)
 }
 
 // decodeTransport reads the TCP, UDP or ICMP header at the start of p.Payload.

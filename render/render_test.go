@@ -66,7 +66,7 @@ func replayed(t *testing.T) map[uint64]*replay.PacketResult {
 	require.NoError(t, r.Start([]string{file}))
 	got := map[uint64]*replay.PacketResult{}
 	require.NoError(t, r.Replay(file, func(pr *replay.PacketResult) error {
-		got[pr.N] = pr
+		got[pr.N] = pr.Clone()
 		return nil
 	}, func(p replay.Problem) { t.Errorf("problem: %v", p) }))
 	return got

@@ -65,6 +65,9 @@ type decoder struct {
 	payload gopacket.Payload
 	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
+	// pkt is the packet decode returns, reused: it is valid until the next decode
+	// (the stack keeps nothing of it).
+	pkt engine.Packet
 }
 
 func newDecoder() *decoder {
@@ -84,7 +87,8 @@ type decodeError struct{ msg string }
 func (e *decodeError) Error() string { return e.msg }
 
 // decode turns one frame into an engine packet. A frame that is not IP (ARP, ...)
-// gives a packet with IPVersion 0 when its link layer was read.
+// gives a packet with IPVersion 0 when its link layer was read. The packet is the
+// decoder's own, valid until the next decode, and points into f.Data.
 func (d *decoder) decode(f Frame) (*engine.Packet, error) {
 	var first gopacket.LayerType
 	data := f.Data
@@ -142,7 +146,8 @@ func (d *decoder) decode(f Frame) (*engine.Packet, error) {
 	if err != nil && len(d.decoded) == 0 {
 		return nil, &decodeError{fmt.Sprintf("undecodable: %v", err)}
 	}
-	p := &engine.Packet{Time: f.Time}
+	p := &d.pkt
+	*p = engine.Packet{Time: f.Time}
 	var ipBytes []byte
 	for _, t := range d.decoded {
 		switch t {
@@ -224,12 +229,12 @@ func (d *decoder) decode(f Frame) (*engine.Packet, error) {
 		// parser left undecoded: read the IP packet with the engine's decoder, which
 		// also decodes the packet an ICMP error quotes.
 		if p.IPVersion == 6 || p.Protocol == 1 || p.Protocol == 58 || (p.SrcPort == 0 && !p.IsFragment() && (p.Protocol == 6 || p.Protocol == 17)) {
-			full, err := engine.DecodeIP(ipBytes)
-			if err != nil {
+			link := *p
+			if err := engine.DecodeIPInto(ipBytes, p); err != nil {
 				return nil, &decodeError{err.Error()}
 			}
-			full.Time, full.Ethernet, full.MACSrc, full.MACDst, full.EtherType, full.VLANID = p.Time, p.Ethernet, p.MACSrc, p.MACDst, p.EtherType, p.VLANID
-			return full, nil
+			p.Time, p.Ethernet, p.MACSrc, p.MACDst, p.EtherType, p.VLANID = link.Time, link.Ethernet, link.MACSrc, link.MACDst, link.EtherType, link.VLANID
+			return p, nil
 		}
 	}
 	return p, nil

@@ -54,12 +54,7 @@ func prescan(files []string, d *decoder) (*scan, error) {
 		if err != nil {
 			continue
 		}
-		// The scan keeps addresses and ports, never the bytes: on a big file, read
-		// into one reused buffer (pcapgo sizes it to the snapshot length, which
-		// costs more than it saves on a small file).
-		if fi, err := src.f.Stat(); err == nil && fi.Size() > 1<<20 {
-			src.zeroCopy = true
-		}
+		src.readInPlace() // the scan keeps addresses and ports, never the bytes
 		for {
 			f, err := src.Next()
 			if err != nil {

@@ -1,10 +1,12 @@
 package replay
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +32,10 @@ type Options struct {
 }
 
 // PacketResult is what the policy would have done to one packet.
+//
+// Replay reuses one PacketResult, its steps and the frame's bytes from packet to
+// packet (a replay then allocates almost nothing per packet): what emit receives is
+// valid until emit returns. Keep a copy with Clone.
 type PacketResult struct {
 	File string
 	N    uint64 // 1-based packet number in its file
@@ -51,6 +57,19 @@ type PacketResult struct {
 	// Skipped: the frame was not replayed (Reason says why: undecodable, an
 	// unsupported link type, not this host's traffic); Verdict is empty.
 	Skipped bool
+}
+
+// Clone returns a copy of pr that stays valid after emit returns: its steps, their
+// sublayer results and the frame's bytes are copied.
+func (pr *PacketResult) Clone() *PacketResult {
+	c := *pr
+	c.Steps = slices.Clone(pr.Steps)
+	for i := range c.Steps {
+		c.Steps[i].Decision.Sublayers = slices.Clone(c.Steps[i].Decision.Sublayers)
+	}
+	c.Replies = slices.Clone(pr.Replies) // each reply is the stack's own, made for it
+	c.Frame.Data = bytes.Clone(pr.Frame.Data)
+	return &c
 }
 
 // Problem is a frame the replay could not use, or a file it could not finish.
@@ -78,6 +97,9 @@ type Replayer struct {
 	// Inference says how the host was chosen when it was inferred.
 	Inference string
 	Summary   Summary
+	// res and pr are reused from packet to packet.
+	res engine.Result
+	pr  PacketResult
 }
 
 // New returns a replayer. Start must be called with the captures before Replay (it
@@ -145,6 +167,8 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 		return nil
 	}
 	defer src.Close()
+	// Nothing of a frame is kept past its emit (the stack copies what it holds).
+	src.readInPlace()
 	unsupported := map[uint16]int{}
 	cutShort := false
 	for {
@@ -160,7 +184,8 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 		}
 		r.Summary.Frames++
 		skip := func(why string) error {
-			return emit(&PacketResult{File: file, N: f.N, Time: f.Time, Frame: f, Skipped: true, Reason: why})
+			r.pr = PacketResult{File: file, N: f.N, Time: f.Time, Frame: f, Skipped: true, Reason: why}
+			return emit(&r.pr)
 		}
 		if !Supported(f.LinkType) {
 			msg := fmt.Sprintf("unsupported link type %s: its packets are skipped (supported: ETHERNET, NULL/LOOP, RAW, IPV4, IPV6, LINUX_SLL)", LinkTypeName(f.LinkType))
@@ -183,18 +208,16 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 			}
 			continue
 		}
-		res := r.one(p)
-		if res == nil {
+		if !r.one(p) {
 			r.Summary.NotThisHost++
 			if err := skip("not replayed: neither to nor from this host, which does not forward"); err != nil {
 				return err
 			}
 			continue
 		}
-		pr := r.result(file, f.N, p, res)
-		pr.Frame = f
-		r.Summary.add(pr, res)
-		if err := emit(pr); err != nil {
+		r.result(file, f, p, &r.res)
+		r.Summary.add(&r.pr, &r.res)
+		if err := emit(&r.pr); err != nil {
 			return err
 		}
 	}
@@ -212,22 +235,22 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 	return nil
 }
 
-// one walks a packet through the stack from the host's side; nil when the packet is
-// neither to nor from the host and the host does not forward.
-func (r *Replayer) one(p *engine.Packet) *engine.Result {
+// one walks a packet through the stack from the host's side into r.res; false when
+// the packet is neither to nor from the host and the host does not forward.
+func (r *Replayer) one(p *engine.Packet) bool {
 	h := r.stack.Host()
 	switch {
 	case p.IPVersion == 0:
 		// Not IP: the MAC layers of the interface that saw it.
-		return r.stack.Receive(r.arrival(p), p)
+		r.stack.ReceiveInto(r.arrival(p), p, &r.res)
 	case h.IsLocal(p.Src):
-		return r.stack.Send(p)
-	case h.IsLocal(p.Dst) || isMulticastOrBroadcast(p.Dst):
-		return r.stack.Receive(r.arrival(p), p)
-	case h.Forwarding:
-		return r.stack.Receive(r.arrival(p), p)
+		r.stack.SendInto(p, &r.res)
+	case h.IsLocal(p.Dst) || isMulticastOrBroadcast(p.Dst) || h.Forwarding:
+		r.stack.ReceiveInto(r.arrival(p), p, &r.res)
+	default:
+		return false
 	}
-	return nil
+	return true
 }
 
 // arrival picks the interface a received packet came in on: the one holding its
@@ -245,8 +268,10 @@ func (r *Replayer) arrival(p *engine.Packet) uint32 {
 	return h.Interfaces[0].Index
 }
 
-func (r *Replayer) result(file string, n uint64, p *engine.Packet, res *engine.Result) *PacketResult {
-	pr := &PacketResult{File: file, N: n, Time: p.Time, Flow: flowString(p), Verdict: "permit", Reason: res.Reason, Steps: res.Steps, Replies: res.Replies}
+// result fills r.pr from the stack's result.
+func (r *Replayer) result(file string, f Frame, p *engine.Packet, res *engine.Result) {
+	r.pr = PacketResult{File: file, N: f.N, Time: p.Time, Flow: flowString(p), Verdict: "permit", Reason: res.Reason, Steps: res.Steps, Replies: res.Replies, Frame: f}
+	pr := &r.pr
 	h := r.stack.Host()
 	switch {
 	case h.IsLocal(p.Src) && h.IsLocal(p.Dst):
@@ -268,7 +293,6 @@ func (r *Replayer) result(file string, n uint64, p *engine.Packet, res *engine.R
 	if res.Pending {
 		pr.Reason = res.Reason
 	}
-	return pr
 }
 
 func (r *Replayer) filterName(id wfp.FilterID, name string) string {

@@ -62,7 +62,7 @@ func replayFiles(t testing.TB, policyFile string, opts Options, files ...string)
 	require.NoError(t, o.r.Start(files))
 	for _, f := range files {
 		err := o.r.Replay(f, func(pr *PacketResult) error {
-			o.results = append(o.results, pr)
+			o.results = append(o.results, pr.Clone())
 			return nil
 		}, func(p Problem) { o.problems = append(o.problems, p) })
 		require.NoError(t, err)

@@ -146,6 +146,15 @@ func bufSize(f *os.File) int {
 	return 1 << 16
 }
 
+// readInPlace makes Next read a big file's frames into one reused buffer: a frame's
+// Data is then valid until the next call to Next. pcapgo sizes that buffer to the
+// snapshot length (up to 256 KB), which costs more than it saves on a small file.
+func (s *Source) readInPlace() {
+	if fi, err := s.f.Stat(); err == nil && fi.Size() > 1<<20 {
+		s.zeroCopy = true
+	}
+}
+
 // Close closes the file.
 func (s *Source) Close() error { return s.f.Close() }
 
@@ -168,9 +177,14 @@ func (s *Source) Next() (f Frame, err error) {
 		}
 	}()
 	if s.pcap != nil {
-		return s.nextPcap()
+		f, err = s.nextPcap()
+	} else {
+		f, err = s.nextNg()
 	}
-	return s.nextNg()
+	// A frame read in place must not reach into the bytes after it: decoders that
+	// slice past a frame's length within its capacity would read the next record.
+	f.Data = f.Data[:len(f.Data):len(f.Data)]
+	return f, err
 }
 
 func (s *Source) nextPcap() (Frame, error) {

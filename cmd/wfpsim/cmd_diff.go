@@ -109,8 +109,8 @@ func replayAll(e *env, eng *engine.Engine, opts replay.Options, files []string, 
 				return nil
 			}
 			k := fmt.Sprintf("%s#%d", pr.File, pr.N)
-			c := *pr
-			c.Steps, c.Replies = nil, nil
+			c := *pr // the verdict fields only: the steps, replies and frame are reused by the replay
+			c.Steps, c.Replies, c.Frame.Data = nil, nil, nil
 			res[k] = &c
 			keys = append(keys, k)
 			return nil

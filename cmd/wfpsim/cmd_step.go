@@ -68,7 +68,7 @@ func collectSteps(e *env, eng *engine.Engine, opts replay.Options, files []strin
 			}
 			pkts = append(pkts, stepPacket{
 				title: strings.Join(strings.Fields(line), " "), flow: pr.Flow, direction: pr.Direction,
-				verdict: pr.Verdict, reason: pr.Reason, steps: pr.Steps,
+				verdict: pr.Verdict, reason: pr.Reason, steps: pr.Clone().Steps,
 			})
 			return nil
 		}, func(p replay.Problem) {
