@@ -612,6 +612,24 @@ func (s *Stack) Listen(sock Socket) *Result {
 	return res
 }
 
+// AddSocket gives the host a socket it already had open before the packets the
+// stack is shown, like a host file's sockets: no bind or listen is classified. The
+// replay adds the sockets a capture shows in use (a port that answered a SYN, a
+// port that sent a datagram) as it reads ahead of the packets it replays.
+func (s *Stack) AddSocket(sock Socket) error {
+	if sock.Protocol != 6 && sock.Protocol != 17 {
+		return fmt.Errorf("engine: add socket %s: protocol %d, want 6 (TCP) or 17 (UDP): %w", sock.Local, sock.Protocol, wfp.ErrInvalidParameter)
+	}
+	if a := sock.Local.Addr(); !a.IsUnspecified() && !s.host.IsLocal(a) {
+		return fmt.Errorf("engine: add socket %s: the address is not one of the host's: %w", sock.Local, wfp.ErrInvalidParameter)
+	}
+	if sock.PID != 0 && s.host.process(sock.PID) == nil {
+		return fmt.Errorf("engine: add socket %s: PID %d is not a process of the host: %w", sock.Local, sock.PID, wfp.ErrInvalidParameter)
+	}
+	s.host.Sockets = append(s.host.Sockets, sock)
+	return nil
+}
+
 // forward routes a packet through the host (rule C15): the IPFORWARD layer, then
 // the egress interface's MAC layer. wfpsim does not indicate forwarded packets at
 // the IP packet layers (undocumented, rule C15).

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/wfpsim/wfpsim/callout"
 	"github.com/wfpsim/wfpsim/layers"
@@ -145,7 +146,7 @@ func (s *Stack) stream(res *Result, f *Flow, in *classifyCtx, p *Packet) bool {
 	if l := layer(layers.StreamV4, layers.StreamV6, p); !s.opts.Trace && f.stream[dir].d == nil && s.e.snap.Load().layers[l.Key] == nil {
 		// No filter at the stream layer and nothing held: the data passes, as an
 		// ordinary classification with no filter would let it (rule A12).
-		s.classifyOnly(res, l, in, "stream data: "+strconv.Itoa(len(p.Payload))+" bytes")
+		s.classifyOnly(res, l, in, streamNote(len(p.Payload)))
 		return true
 	}
 	// The walk keeps the context (a held segment resumes later): work on a copy, so the
@@ -180,7 +181,7 @@ func (s *Stack) stream(res *Result, f *Flow, in *classifyCtx, p *Packet) bool {
 	if len(w.stages) == 0 {
 		// No filter at STREAM matches: an ordinary classification records it.
 		sp := &callout.StreamPacket{Flags: flags, Data: p.Payload}
-		s.classifyOnly(res, l, s.streamCtx(c, sp), fmt.Sprintf("stream data: %d bytes", len(p.Payload)))
+		s.classifyOnly(res, l, s.streamCtx(c, sp), streamNote(len(p.Payload)))
 		return true
 	}
 	w.d = st.dir()
@@ -563,4 +564,22 @@ func (s *Stack) streamCtx(c *classifyCtx, sp *callout.StreamPacket) *classifyCtx
 	sc := *c
 	sc.stream = sp
 	return &sc
+}
+
+// streamNotes are the notes of the common segment sizes, made once: a step's note is
+// written for every segment of every flow, and a segment is rarely bigger.
+var streamNotes = sync.OnceValue(func() []string {
+	notes := make([]string, 2049)
+	for n := range notes {
+		notes[n] = "stream data: " + strconv.Itoa(n) + " bytes"
+	}
+	return notes
+})
+
+// streamNote is the note of a stream layer step offered n bytes.
+func streamNote(n int) string {
+	if notes := streamNotes(); n < len(notes) {
+		return notes[n]
+	}
+	return "stream data: " + strconv.Itoa(n) + " bytes"
 }

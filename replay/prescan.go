@@ -1,9 +1,7 @@
 package replay
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"sort"
 	"strings"
@@ -27,6 +25,10 @@ type scan struct {
 	initiators map[netip.Addr]int
 	seenConv   map[convKey]bool
 	macAddrs   map[[6]byte]map[netip.Addr]bool // the IP sources behind a MAC address
+	// frames counts the IP packets scanned; partial is set when the scan did not
+	// reach the end of the captures (Start reads a bounded head of them).
+	frames  int
+	partial bool
 }
 
 // convKey is an unordered conversation: protocol and both endpoints.
@@ -43,41 +45,46 @@ func convOf(p *engine.Packet) convKey {
 	return convKey{p.Protocol, a, b}
 }
 
-// prescan reads the captures once (streaming) to learn which host took them and
-// which ports it had open. Unreadable files are reported by the replay itself.
-func prescan(files []string, d *decoder) (*scan, error) {
-	s := &scan{syns: map[netip.Addr]int{}, sources: map[netip.Addr]int{}, macOf: map[netip.Addr][6]byte{},
+func newScan() *scan {
+	return &scan{syns: map[netip.Addr]int{}, sources: map[netip.Addr]int{}, macOf: map[netip.Addr][6]byte{},
 		tcpListen: map[netip.AddrPort]bool{}, udpBound: map[netip.AddrPort]bool{},
 		initiators: map[netip.Addr]int{}, seenConv: map[convKey]bool{}, macAddrs: map[[6]byte]map[netip.Addr]bool{}}
-	for _, file := range files {
-		src, err := Open(file)
-		if err != nil {
-			continue
-		}
-		src.readInPlace() // the scan keeps addresses and ports, never the bytes
-		for {
-			f, err := src.Next()
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					break
-				}
-				break
-			}
-			if !Supported(f.LinkType) {
-				continue
-			}
-			p, err := d.decode(f)
-			if err != nil || p.IPVersion == 0 {
-				continue
-			}
-			s.add(p)
-		}
-		src.Close()
-	}
-	return s, nil
 }
 
+// head scans up to max frames from the start of a capture that the replay will
+// read again later (only for the inference, and only the files after the first,
+// whose start Start keeps in its read-ahead window). It returns the frames read and
+// whether that was the whole file. Unreadable files are reported by the replay.
+func (s *scan) head(file string, d *decoder, max int) (int, bool) {
+	src, err := Open(file)
+	if err != nil {
+		return 0, true
+	}
+	defer src.Close()
+	src.readInPlace() // the scan keeps addresses and ports, never the bytes
+	n := 0
+	for ; n < max; n++ {
+		f, err := src.Next()
+		if err != nil {
+			return n, true
+		}
+		if !Supported(f.LinkType) {
+			continue
+		}
+		if p, err := d.decode(f); err == nil {
+			s.add(p)
+		}
+	}
+	_, err = src.Next()
+	return n, err != nil
+}
+
+// add learns from one packet; packets that are not IP teach nothing.
 func (s *scan) add(p *engine.Packet) {
+	if p.IPVersion == 0 {
+		return
+	}
+	s.frames++
 	if len(s.sources) < maxScanEntries {
 		s.sources[p.Src]++
 	}
@@ -152,6 +159,9 @@ func (s *scan) infer() ([]netip.Addr, string) {
 		names[i] = a.String()
 	}
 	why := fmt.Sprintf("treating %s as local: it sent %d of the %d %s", strings.Join(names, ", "), n, total, what)
+	if s.partial {
+		why += fmt.Sprintf(" among the first %d IP packets", s.frames)
+	}
 	if len(locals) > 1 {
 		why += " (the other addresses share its MAC address)"
 	}
@@ -189,14 +199,7 @@ func hostFor(locals []netip.Addr, s *scan) engine.Host {
 // does not list: TCP ports that answered a SYN (listening) and UDP ports that sent.
 func (s *scan) sockets(h *engine.Host) []engine.Socket {
 	var out []engine.Socket
-	listed := func(proto uint8, ap netip.AddrPort) bool {
-		for _, so := range h.Sockets {
-			if so.Protocol == proto && so.Local.Port() == ap.Port() && (so.Local.Addr() == ap.Addr() || so.Local.Addr().IsUnspecified()) {
-				return true
-			}
-		}
-		return false
-	}
+	listed := func(proto uint8, ap netip.AddrPort) bool { return listedSocket(h, proto, ap) }
 	add := func(m map[netip.AddrPort]bool, proto uint8, listen bool) {
 		keys := make([]netip.AddrPort, 0, len(m))
 		for ap := range m {
@@ -212,4 +215,15 @@ func (s *scan) sockets(h *engine.Host) []engine.Socket {
 	add(s.tcpListen, 6, true)
 	add(s.udpBound, 17, false)
 	return out
+}
+
+// listedSocket reports whether the host lists a socket for proto on ap's port, at
+// ap's address or at the unspecified address.
+func listedSocket(h *engine.Host, proto uint8, ap netip.AddrPort) bool {
+	for _, so := range h.Sockets {
+		if so.Protocol == proto && so.Local.Port() == ap.Port() && (so.Local.Addr() == ap.Addr() || so.Local.Addr().IsUnspecified()) {
+			return true
+		}
+	}
+	return false
 }

@@ -2,9 +2,7 @@ package replay
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"slices"
 	"sort"
@@ -100,6 +98,44 @@ type Replayer struct {
 	// res and pr are reused from packet to packet.
 	res engine.Result
 	pr  PacketResult
+	// pending is the first capture, opened by Start with its read-ahead window
+	// filled, for Replay to go on with.
+	pending *ahead
+	// sockets are the host's sockets by protocol and local address (see learn).
+	sockets map[sockKey]bool
+	// flowNames caches the Flow text of recent packets (see flowName).
+	flowNames map[flowNameKey]string
+}
+
+type flowNameKey struct {
+	proto    uint8
+	src, dst netip.AddrPort
+}
+
+// maxFlowNames bounds the flow text cache; it is emptied when full.
+const maxFlowNames = 4096
+
+// flowName is flowString(p), cached: every packet of a flow in one direction has
+// the same text, and making it for each packet was most of the replay's garbage.
+func (r *Replayer) flowName(p *engine.Packet) string {
+	if p.IPVersion == 0 || p.IsFragment() {
+		return flowString(p)
+	}
+	k := flowNameKey{p.Protocol, netip.AddrPortFrom(p.Src, p.SrcPort), netip.AddrPortFrom(p.Dst, p.DstPort)}
+	if name, ok := r.flowNames[k]; ok {
+		return name
+	}
+	if r.flowNames == nil || len(r.flowNames) >= maxFlowNames {
+		r.flowNames = make(map[flowNameKey]string, 64)
+	}
+	name := flowString(p)
+	r.flowNames[k] = name
+	return name
+}
+
+type sockKey struct {
+	proto uint8
+	local netip.AddrPort
 }
 
 // New returns a replayer. Start must be called with the captures before Replay (it
@@ -113,10 +149,24 @@ func New(e *engine.Engine, opts Options) *Replayer {
 // the local side (a SYN-ACK sent: a listening TCP socket; datagrams sent: a bound UDP
 // socket) become sockets when the host file does not list them, so that what worked
 // in the capture is not refused as a closed port.
+//
+// The captures are read once: Start opens the first one and reads ahead (up to 2048
+// frames or 4 MB), and Replay goes on from there, reading ahead of the packet it
+// replays by as much, so that a socket is known before the packets that use it are
+// replayed. An inferred host is inferred from the first 2048 IP packets of the
+// captures (a further file's head is read twice when the first file is shorter).
 func (r *Replayer) Start(files []string) error {
-	scan, err := prescan(files, r.dec)
-	if err != nil {
-		return err
+	if r.pending != nil {
+		r.pending.close()
+		r.pending = nil
+	}
+	scan := newScan()
+	if len(files) > 0 {
+		if a, err := openAhead(files[0]); err == nil {
+			a.fill(r.dec, scan.add)
+			r.pending = a
+			scan.partial = a.end == nil
+		}
 	}
 	var h engine.Host
 	switch {
@@ -126,6 +176,14 @@ func (r *Replayer) Start(files []string) error {
 	default:
 		locals := r.opts.Locals
 		if len(locals) == 0 {
+			for _, f := range files[min(1, len(files)):] {
+				if scan.frames >= aheadFrames {
+					scan.partial = true
+					break
+				}
+				_, whole := scan.head(f, r.dec, aheadFrames-scan.frames)
+				scan.partial = scan.partial || !whole
+			}
 			var why string
 			locals, why = scan.infer()
 			if len(locals) == 0 {
@@ -135,8 +193,10 @@ func (r *Replayer) Start(files []string) error {
 		}
 		h = hostFor(locals, scan)
 	}
-	for _, s := range scan.sockets(&h) {
-		h.Sockets = append(h.Sockets, s)
+	h.Sockets = append(h.Sockets, scan.sockets(&h)...)
+	r.sockets = map[sockKey]bool{}
+	for _, s := range h.Sockets {
+		r.sockets[sockKey{s.Protocol, s.Local}] = true
 	}
 	for _, i := range h.Interfaces {
 		for _, p := range i.Addrs {
@@ -145,11 +205,37 @@ func (r *Replayer) Start(files []string) error {
 	}
 	st, err := r.e.NewStack(h, engine.StackOptions{Trace: r.opts.Trace, AdoptMidstream: true, MaxFlows: r.opts.MaxFlows})
 	if err != nil {
+		if r.pending != nil {
+			r.pending.close()
+			r.pending = nil
+		}
 		return fmt.Errorf("replay: %w", err)
 	}
 	r.stack = st
 	r.Summary = newSummary()
 	return nil
+}
+
+// learn adds the sockets a packet read ahead shows in use on the host: a SYN-ACK
+// it sent (a listening TCP socket) or a datagram it sent (a bound UDP socket),
+// unless the host has one for that port at that address or at the unspecified one.
+func (r *Replayer) learn(p *engine.Packet) {
+	if p.IsFragment() {
+		return
+	}
+	switch {
+	case p.Protocol == 6 && p.TCPFlags&(engine.TCPSyn|engine.TCPAck) == engine.TCPSyn|engine.TCPAck:
+	case p.Protocol == 17:
+	default:
+		return
+	}
+	ap := netip.AddrPortFrom(p.Src, p.SrcPort)
+	if r.sockets[sockKey{p.Protocol, ap}] || r.sockets[sockKey{p.Protocol, netip.AddrPortFrom(netip.IPv4Unspecified(), p.SrcPort)}] ||
+		r.sockets[sockKey{p.Protocol, netip.AddrPortFrom(netip.IPv6Unspecified(), p.SrcPort)}] || !r.stack.Host().IsLocal(p.Src) {
+		return
+	}
+	r.sockets[sockKey{p.Protocol, ap}] = true
+	_ = r.stack.AddSocket(engine.Socket{Protocol: p.Protocol, Local: ap, Listen: p.Protocol == 6})
 }
 
 // Stack is the simulated host's stack (after Start).
@@ -160,34 +246,34 @@ func (r *Replayer) Stack() *engine.Stack { return r.stack }
 // file that ends early is reported too, and Replay returns nil so that the next file
 // is replayed. Only an error from emit stops it.
 func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem func(Problem)) error {
-	src, err := Open(file)
-	if err != nil {
-		problem(Problem{File: file, Msg: strings.TrimPrefix(strings.TrimPrefix(err.Error(), "replay: "), file+": ")})
-		r.Summary.Incomplete = true
-		return nil
-	}
-	defer src.Close()
-	// Nothing of a frame is kept past its emit (the stack copies what it holds).
-	src.readInPlace()
-	unsupported := map[uint16]int{}
-	cutShort := false
-	for {
-		f, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
+	a := r.pending
+	r.pending = nil
+	if a == nil || a.file != file {
+		if a != nil {
+			a.close()
 		}
-		if err != nil {
-			problem(Problem{File: file, Msg: strings.TrimPrefix(err.Error(), "replay: "+file+": ")})
+		var err error
+		if a, err = openAhead(file); err != nil {
+			problem(Problem{File: file, Msg: strings.TrimPrefix(strings.TrimPrefix(err.Error(), "replay: "), file+": ")})
 			r.Summary.Incomplete = true
-			cutShort = true
+			return nil
+		}
+	}
+	defer a.close()
+	unsupported := map[uint16]int{}
+	for {
+		a.fill(r.dec, r.learn)
+		sl := a.pop()
+		if sl == nil {
 			break
 		}
+		f := sl.f
 		r.Summary.Frames++
 		skip := func(why string) error {
 			r.pr = PacketResult{File: file, N: f.N, Time: f.Time, Frame: f, Skipped: true, Reason: why}
 			return emit(&r.pr)
 		}
-		if !Supported(f.LinkType) {
+		if sl.unsupported {
 			msg := fmt.Sprintf("unsupported link type %s: its packets are skipped (supported: ETHERNET, NULL/LOOP, RAW, IPV4, IPV6, LINUX_SLL)", LinkTypeName(f.LinkType))
 			if unsupported[f.LinkType] == 0 {
 				problem(Problem{File: file, N: f.N, Msg: msg})
@@ -199,8 +285,7 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 			}
 			continue
 		}
-		p, err := r.dec.decode(f)
-		if err != nil {
+		if err := sl.err; err != nil {
 			problem(Problem{File: file, N: f.N, Msg: "not replayed: " + err.Error()})
 			r.Summary.Skipped++
 			if err := skip("not replayed: " + err.Error()); err != nil {
@@ -208,6 +293,7 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 			}
 			continue
 		}
+		p := &sl.pkt
 		if !r.one(p) {
 			r.Summary.NotThisHost++
 			if err := skip("not replayed: neither to nor from this host, which does not forward"); err != nil {
@@ -220,6 +306,13 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 		if err := emit(&r.pr); err != nil {
 			return err
 		}
+	}
+	src := a.src
+	cutShort := false
+	if err := a.readError(); err != nil {
+		problem(Problem{File: file, Msg: strings.TrimPrefix(err.Error(), "replay: "+file+": ")})
+		r.Summary.Incomplete = true
+		cutShort = true
 	}
 	if src.n == 0 && !cutShort {
 		problem(Problem{File: file, Msg: "the capture holds no packets"})
@@ -270,7 +363,7 @@ func (r *Replayer) arrival(p *engine.Packet) uint32 {
 
 // result fills r.pr from the stack's result.
 func (r *Replayer) result(file string, f Frame, p *engine.Packet, res *engine.Result) {
-	r.pr = PacketResult{File: file, N: f.N, Time: p.Time, Flow: flowString(p), Verdict: "permit", Reason: res.Reason, Steps: res.Steps, Replies: res.Replies, Frame: f}
+	r.pr = PacketResult{File: file, N: f.N, Time: p.Time, Flow: r.flowName(p), Verdict: "permit", Reason: res.Reason, Steps: res.Steps, Replies: res.Replies, Frame: f}
 	pr := &r.pr
 	h := r.stack.Host()
 	switch {
