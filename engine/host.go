@@ -197,20 +197,40 @@ func (h *Host) process(pid uint64) *Process {
 }
 
 // socketFor finds the socket that receives traffic to local: an exact bind first,
-// then a wildcard bind of the same family.
-func (h *Host) socketFor(proto uint8, local netip.AddrPort, listening bool) (*Socket, bool) {
+// then a wildcard bind of the same family. The sockets are looked up by protocol
+// and port in an index the stack keeps up to date as sockets are added (a replay
+// may learn thousands), so a new flow does not scan every socket.
+func (s *Stack) socketFor(proto uint8, local netip.AddrPort, listening bool) (*Socket, bool) {
+	h := &s.host
+	if len(h.Sockets) < s.sockIndexed {
+		s.sockIdx, s.sockIndexed = nil, 0 // the list was replaced: index it again
+	}
+	if s.sockIdx == nil {
+		s.sockIdx = map[sockPort][]int{}
+	}
+	for ; s.sockIndexed < len(h.Sockets); s.sockIndexed++ {
+		so := &h.Sockets[s.sockIndexed]
+		k := sockPort{so.Protocol, so.Local.Port()}
+		s.sockIdx[k] = append(s.sockIdx[k], s.sockIndexed)
+	}
 	var wildcard *Socket
-	for i := range h.Sockets {
-		s := &h.Sockets[i]
-		if s.Protocol != proto || s.Local.Port() != local.Port() || (listening && !s.Listen) {
+	for _, i := range s.sockIdx[sockPort{proto, local.Port()}] {
+		so := &h.Sockets[i]
+		if listening && !so.Listen {
 			continue
 		}
-		if s.Local.Addr().Unmap() == local.Addr().Unmap() {
-			return s, true
+		if so.Local.Addr().Unmap() == local.Addr().Unmap() {
+			return so, true
 		}
-		if sa := s.Local.Addr(); sa.IsUnspecified() && (sa.Is4() == local.Addr().Unmap().Is4() || sa.Is6()) {
-			wildcard = s // a wildcard bind; "::" is dual-stack and takes IPv4 too
+		if sa := so.Local.Addr(); sa.IsUnspecified() && (sa.Is4() == local.Addr().Unmap().Is4() || sa.Is6()) {
+			wildcard = so // a wildcard bind; "::" is dual-stack and takes IPv4 too
 		}
 	}
 	return wildcard, wildcard != nil
+}
+
+// sockPort is the key of the stack's socket index.
+type sockPort struct {
+	proto uint8
+	port  uint16
 }

@@ -173,7 +173,7 @@ func (s *Stack) receiveNewFlow(res *Result, iface *Interface, p *Packet, c *clas
 	switch {
 	case p.Protocol == 6 && p.TCPFlags&(TCPSyn|TCPAck) == TCPSyn:
 		var ok bool
-		if sock, ok = s.host.socketFor(6, local, true); !ok {
+		if sock, ok = s.socketFor(6, local, true); !ok {
 			// Rule C7: a SYN to a closed port goes to INBOUND_TRANSPORT_DISCARD; the RST
 			// is sent unless that layer blocks (stealth mode).
 			if !s.stackDrop(res, layer(layers.InboundTransportV4Discard, layers.InboundTransportV6Discard, p), c,
@@ -193,7 +193,7 @@ func (s *Stack) receiveNewFlow(res *Result, iface *Interface, p *Packet, c *clas
 		}
 		// A capture that starts mid-connection: the local side is the server when a
 		// socket listens on the local port, else the client.
-		if ls, ok := s.host.socketFor(6, local, true); ok {
+		if ls, ok := s.socketFor(6, local, true); ok {
 			sock = ls
 		} else {
 			s.adoptOutbound(res, iface, p, c, key)
@@ -201,7 +201,7 @@ func (s *Stack) receiveNewFlow(res *Result, iface *Interface, p *Packet, c *clas
 		}
 	case p.Protocol == 17:
 		var ok bool
-		if sock, ok = s.host.socketFor(17, local, false); !ok {
+		if sock, ok = s.socketFor(17, local, false); !ok {
 			// Rule C11: UDP with no endpoint is indicated at the IP packet discard
 			// layer; the port unreachable goes out unless that layer blocks.
 			if !s.stackDrop(res, layer(layers.InboundIPPacketV4Discard, layers.InboundIPPacketV6Discard, p), c,
@@ -213,7 +213,7 @@ func (s *Stack) receiveNewFlow(res *Result, iface *Interface, p *Packet, c *clas
 	default:
 		// ICMP (the stack answers echo itself) and other protocols: a raw or system
 		// endpoint; wfpsim uses a socket of that protocol when the host lists one.
-		sock, _ = s.host.socketFor(p.Protocol, netip.AddrPortFrom(p.Dst, 0), false)
+		sock, _ = s.socketFor(p.Protocol, netip.AddrPortFrom(p.Dst, 0), false)
 	}
 	if !s.classify(res, transport, c, "packet received") {
 		return
@@ -230,7 +230,7 @@ func (s *Stack) receiveNewFlow(res *Result, iface *Interface, p *Packet, c *clas
 // adoptOutbound treats a received packet of a connection the stack never saw open
 // as the reply of an outbound connection, authorized at ALE_AUTH_CONNECT.
 func (s *Stack) adoptOutbound(res *Result, iface *Interface, p *Packet, c *classifyCtx, key flowKey) {
-	sock, _ := s.host.socketFor(6, netip.AddrPortFrom(p.Dst, p.DstPort), false)
+	sock, _ := s.socketFor(6, netip.AddrPortFrom(p.Dst, p.DstPort), false)
 	if !s.classify(res, layer(layers.InboundTransportV4, layers.InboundTransportV6, p), c, "packet received") {
 		return
 	}
@@ -513,7 +513,7 @@ func (s *Stack) sendTransport(res *Result, iface *Interface, p *Packet) bool {
 func (s *Stack) sendNewFlow(res *Result, iface *Interface, p *Packet, c *classifyCtx, key flowKey) (*Flow, bool) {
 	local := netip.AddrPortFrom(p.Src, p.SrcPort)
 	if p.Protocol == 6 && p.TCPFlags&(TCPSyn|TCPAck) != TCPSyn {
-		if ls, ok := s.host.socketFor(6, local, true); ok && s.opts.AdoptMidstream {
+		if ls, ok := s.socketFor(6, local, true); ok && s.opts.AdoptMidstream {
 			// The server side of a connection opened before the capture.
 			f := s.newFlow(key, wfp.DirectionInbound, ls, iface, c)
 			c.withFlow(f)
@@ -524,7 +524,7 @@ func (s *Stack) sendNewFlow(res *Result, iface *Interface, p *Packet, c *classif
 			return nil, false
 		}
 	}
-	sock, _ := s.host.socketFor(p.Protocol, local, false)
+	sock, _ := s.socketFor(p.Protocol, local, false)
 	if p.Protocol == 6 || p.Protocol == 17 {
 		if !s.assign(res, p, c, sock) {
 			return nil, false

@@ -93,3 +93,27 @@ func TestStackKeepsNoCallerBytesAcrossFragments(t *testing.T) {
 	require.NotNil(t, r.Flow, "the reassembled datagram reached ALE")
 	assert.Contains(t, r.Flow.Key(), "10.0.0.9:5000", "the datagram kept the first fragment's header")
 }
+
+// AddSocket gives a running stack a socket without classifying a bind or listen;
+// bad sockets are refused with the reason and change nothing.
+func TestAddSocket(t *testing.T) {
+	v := newEnv(t)
+	h := engine.Host{Name: "h", Interfaces: []engine.Interface{{Index: 2, Name: "eth0", Type: engine.IfTypeEthernet,
+		Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.5/24")}}}}
+	st, err := v.e.NewStack(h, engine.StackOptions{})
+	require.NoError(t, err)
+	syn := func() *engine.Result { return st.Receive(2, engine.TCP("10.0.0.9:40000", "10.0.0.5:8080", engine.TCPSyn, nil)) }
+	assert.Contains(t, syn().Reason, "closed port")
+	for _, bad := range []engine.Socket{
+		{Protocol: 1, Local: netip.MustParseAddrPort("10.0.0.5:8080")},
+		{Protocol: 6, Local: netip.MustParseAddrPort("10.0.0.6:8080")},
+		{Protocol: 6, Local: netip.MustParseAddrPort("10.0.0.5:8080"), PID: 7},
+	} {
+		assert.ErrorIs(t, st.AddSocket(bad), wfp.ErrInvalidParameter, "%+v", bad)
+	}
+	assert.Empty(t, st.Host().Sockets)
+	require.NoError(t, st.AddSocket(engine.Socket{Protocol: 6, Local: netip.MustParseAddrPort("0.0.0.0:8080"), Listen: true}))
+	r := syn()
+	assert.NotContains(t, r.Reason, "closed port")
+	require.NotNil(t, r.Flow, "the SYN reached ALE through the wildcard socket")
+}

@@ -60,6 +60,9 @@ type Stack struct {
 	scratch   []*scratch
 	boxes     boxCache
 	owners    map[uint64]*owner
+	// sockIdx indexes host.Sockets[:sockIndexed] by protocol and port (socketFor).
+	sockIdx     map[sockPort][]int
+	sockIndexed int
 
 	log    []string
 	faults []string
