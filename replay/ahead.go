@@ -24,13 +24,13 @@ const (
 // listening socket by the time that SYN is replayed, though the capture shows the
 // answer only later.
 type ahead struct {
-	file        string
-	src         *Source
-	ring        []slot
-	first, n    int // the oldest buffered slot, and how many are buffered
-	bytes       int
-	end         error // what stopped reading (io.EOF or a read error), once reached
-	chunk       []byte // what is left of the last allocation of slot buffers
+	file     string
+	src      *Source
+	ring     []slot
+	first, n int // the oldest buffered slot, and how many are buffered
+	bytes    int
+	end      error  // what stopped reading (io.EOF or a read error), once reached
+	chunk    []byte // what is left of the last allocation of slot buffers
 }
 
 // slot is one frame read ahead.
@@ -44,13 +44,15 @@ type slot struct {
 	unsupported bool
 }
 
-func openAhead(file string) (*ahead, error) {
+// openAhead opens a capture to read ahead, with the ring of a capture replayed
+// before (nil for a new one).
+func openAhead(file string, ring []slot) (*ahead, error) {
 	src, err := Open(file)
 	if err != nil {
 		return nil, err
 	}
 	src.readInPlace()
-	return &ahead{file: file, src: src, }, nil
+	return &ahead{file: file, src: src, ring: ring}, nil
 }
 
 // full reports whether the window holds as much as it may.
@@ -112,7 +114,7 @@ func (a *ahead) slotBuf(n int) []byte {
 
 // grow makes room for one more frame, keeping the buffered ones in order.
 func (a *ahead) grow() {
-	ring := make([]slot, min(max(2*len(a.ring), 64), aheadFrames))
+	ring := make([]slot, min(max(2*len(a.ring), 16), aheadFrames))
 	for i := 0; i < a.n; i++ {
 		ring[i] = a.ring[(a.first+i)%len(a.ring)]
 	}
@@ -143,4 +145,10 @@ func (a *ahead) readError() error {
 	return a.end
 }
 
-func (a *ahead) close() { a.src.Close() }
+// close closes the capture and returns the ring for the next one.
+func (a *ahead) close() []slot {
+	a.src.Close()
+	ring := a.ring
+	a.ring, a.n = nil, 0
+	return ring
+}

@@ -101,6 +101,8 @@ type Replayer struct {
 	// pending is the first capture, opened by Start with its read-ahead window
 	// filled, for Replay to go on with.
 	pending *ahead
+	// ring is the read-ahead ring of the last capture replayed, for the next one.
+	ring []slot
 	// sockets are the host's sockets by protocol and local address (see learn).
 	sockets map[sockKey]bool
 	// flowNames caches the Flow text of recent packets (see flowName).
@@ -157,12 +159,12 @@ func New(e *engine.Engine, opts Options) *Replayer {
 // captures (a further file's head is read twice when the first file is shorter).
 func (r *Replayer) Start(files []string) error {
 	if r.pending != nil {
-		r.pending.close()
+		r.ring = r.pending.close()
 		r.pending = nil
 	}
 	scan := newScan()
 	if len(files) > 0 {
-		if a, err := openAhead(files[0]); err == nil {
+		if a, err := openAhead(files[0], r.ring); err == nil {
 			a.fill(r.dec, scan.add)
 			r.pending = a
 			scan.partial = a.end == nil
@@ -206,7 +208,7 @@ func (r *Replayer) Start(files []string) error {
 	st, err := r.e.NewStack(h, engine.StackOptions{Trace: r.opts.Trace, AdoptMidstream: true, MaxFlows: r.opts.MaxFlows})
 	if err != nil {
 		if r.pending != nil {
-			r.pending.close()
+			r.ring = r.pending.close()
 			r.pending = nil
 		}
 		return fmt.Errorf("replay: %w", err)
@@ -250,16 +252,16 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 	r.pending = nil
 	if a == nil || a.file != file {
 		if a != nil {
-			a.close()
+			r.ring = a.close()
 		}
 		var err error
-		if a, err = openAhead(file); err != nil {
+		if a, err = openAhead(file, r.ring); err != nil {
 			problem(Problem{File: file, Msg: strings.TrimPrefix(strings.TrimPrefix(err.Error(), "replay: "), file+": ")})
 			r.Summary.Incomplete = true
 			return nil
 		}
 	}
-	defer a.close()
+	defer func() { r.ring = a.close() }()
 	unsupported := map[uint16]int{}
 	for {
 		a.fill(r.dec, r.learn)
