@@ -41,10 +41,11 @@ Firewall, VPN and EDR filters as it would there; --policy is applied on top.
 
 Which host? --host FILE gives the host model (interfaces and addresses,
 processes with their image paths and users, their sockets); --local ADDR
-(repeatable) just names its addresses; with neither, wfpsim infers it (the
-address that sent the TCP SYNs, with the addresses sharing its MAC) and says
-so. Ports the capture shows open on that host (it answered a SYN, it sent from
-a UDP port) are treated as open.
+(repeatable) just names its addresses; with neither, wfpsim infers it from the
+first 2048 IP packets (the address that sent the TCP SYNs, with the addresses
+sharing its MAC) and says so. Ports the capture shows open on that host (it
+answered a SYN, it sent from a UDP port) are treated as open from 2048 packets
+before it shows them: each capture is read once, that far ahead of the replay.
 
 Output: text (one line per packet; -v adds the layers each packet met and the
 arbitration trace of each), jsonl (one JSON object per packet, a stable

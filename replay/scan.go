@@ -9,11 +9,10 @@ import (
 	"github.com/wfpsim/wfpsim/engine"
 )
 
-// maxScanEntries bounds the first pass's tables, so memory stays bounded on huge
-// captures.
+// maxScanEntries bounds the scan's tables.
 const maxScanEntries = 200_000
 
-// scan is what a first pass over the captures learned.
+// scan is what the head of the captures says about the host that took them.
 type scan struct {
 	syns      map[netip.Addr]int // TCP SYNs (without ACK) sent, by source
 	synTotal  int
