@@ -102,7 +102,9 @@ func TestAddSocket(t *testing.T) {
 		Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.5/24")}}}}
 	st, err := v.e.NewStack(h, engine.StackOptions{})
 	require.NoError(t, err)
-	syn := func() *engine.Result { return st.Receive(2, engine.TCP("10.0.0.9:40000", "10.0.0.5:8080", engine.TCPSyn, nil)) }
+	syn := func() *engine.Result {
+		return st.Receive(2, engine.TCP("10.0.0.9:40000", "10.0.0.5:8080", engine.TCPSyn, nil))
+	}
 	assert.Contains(t, syn().Reason, "closed port")
 	for _, bad := range []engine.Socket{
 		{Protocol: 1, Local: netip.MustParseAddrPort("10.0.0.5:8080")},
