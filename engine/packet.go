@@ -55,6 +55,14 @@ type Packet struct {
 	// Raw is the IP packet's bytes (from the IP header on), for callouts' layer
 	// data; may be nil.
 	Raw []byte
+	// Stream, when StreamSet, is what the receiving TCP hands the stream layer for
+	// this TCP segment: its bytes not seen before, in sequence order, with those of
+	// earlier segments that waited for it; nothing for a retransmission or for a
+	// segment that arrived ahead of a gap. The replay sets it from a TCP reassembly
+	// of the capture; when StreamSet is false the stream layer is offered Payload as
+	// it is (a test's or a library user's segments, in order and once each).
+	Stream    []byte
+	StreamSet bool
 	// InjectedBy is the injection handle of the callout that injected the packet, 0
 	// for a packet from the wire or a socket.
 	InjectedBy uint64
@@ -69,8 +77,18 @@ func (p *Packet) clone() *Packet {
 	c := *p
 	c.Payload = append([]byte(nil), p.Payload...)
 	c.Raw = append([]byte(nil), p.Raw...)
+	c.Stream = append([]byte(nil), p.Stream...)
 	c.Embedded = p.Embedded.clone()
 	return &c
+}
+
+// StreamBytes is what the segment offers the stream layer: Stream when StreamSet,
+// else Payload.
+func (p *Packet) StreamBytes() []byte {
+	if p.StreamSet {
+		return p.Stream
+	}
+	return p.Payload
 }
 
 // IsFragment reports whether the packet is one fragment of a larger datagram.

@@ -323,7 +323,7 @@ func (s *Stack) afterALE(res *Result, f *Flow, c *classifyCtx, p *Packet) {
 		if !s.classify(res, layer(layers.StreamPacketV4, layers.StreamPacketV6, p), c, "TCP packet of the flow (wfpsim: STREAM_PACKET sits next to the transport layer)") {
 			return
 		}
-		if len(p.Payload) > 0 && !s.stream(res, f, c, p) {
+		if data := p.StreamBytes(); len(data) > 0 && !s.stream(res, f, c, p, data) {
 			return
 		}
 		s.tcpEnd(f, p, inbound)
@@ -495,7 +495,7 @@ func (s *Stack) sendTransport(res *Result, iface *Interface, p *Packet) bool {
 		res.Flow = f
 	}
 	if p.Protocol == 6 {
-		if len(p.Payload) > 0 && !s.stream(res, f, c, p) {
+		if data := p.StreamBytes(); len(data) > 0 && !s.stream(res, f, c, p, data) {
 			return false
 		}
 		if !s.classify(res, layer(layers.StreamPacketV4, layers.StreamPacketV6, p), c, "TCP packet of the flow (wfpsim: STREAM_PACKET sits next to the transport layer)") {

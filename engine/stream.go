@@ -134,11 +134,11 @@ type streamWalk struct {
 	dropper               *cfilter
 }
 
-// stream classifies a TCP segment's data at the stream layer (rules A10, D5). It
-// reports whether the segment goes on: false when its bytes were all blocked, are
-// held (NEED_MORE_DATA, DEFER; res.Pending is then set), or the connection was
-// dropped.
-func (s *Stack) stream(res *Result, f *Flow, in *classifyCtx, p *Packet) bool {
+// stream classifies a TCP segment's data at the stream layer (rules A10, D5): data
+// is what the segment hands the stream (Packet.StreamBytes). It reports whether the
+// segment goes on: false when its bytes were all blocked, are held (NEED_MORE_DATA,
+// DEFER; res.Pending is then set), or the connection was dropped.
+func (s *Stack) stream(res *Result, f *Flow, in *classifyCtx, p *Packet, data []byte) bool {
 	dir := 0
 	if in.dir == wfp.DirectionInbound {
 		dir = 1
@@ -146,7 +146,7 @@ func (s *Stack) stream(res *Result, f *Flow, in *classifyCtx, p *Packet) bool {
 	if l := layer(layers.StreamV4, layers.StreamV6, p); !s.opts.Trace && f.stream[dir].d == nil && s.e.snap.Load().layers[l.Key] == nil {
 		// No filter at the stream layer and nothing held: the data passes, as an
 		// ordinary classification with no filter would let it (rule A12).
-		s.classifyOnly(res, l, in, streamNote(len(p.Payload)))
+		s.classifyOnly(res, l, in, streamNote(len(data)))
 		return true
 	}
 	// The walk keeps the context (a held segment resumes later): work on a copy, so the
@@ -180,12 +180,12 @@ func (s *Stack) stream(res *Result, f *Flow, in *classifyCtx, p *Packet) bool {
 	w := s.newStreamWalk(res, f, c, l, flags, fin)
 	if len(w.stages) == 0 {
 		// No filter at STREAM matches: an ordinary classification records it.
-		sp := &callout.StreamPacket{Flags: flags, Data: p.Payload}
-		s.classifyOnly(res, l, s.streamCtx(c, sp), streamNote(len(p.Payload)))
+		sp := &callout.StreamPacket{Flags: flags, Data: data}
+		s.classifyOnly(res, l, s.streamCtx(c, sp), streamNote(len(data)))
 		return true
 	}
 	w.d = st.dir()
-	w.offer(0, p.Payload)
+	w.offer(0, data)
 	if fin {
 		// NO_MORE_DATA: every stage still holding bytes must decide now.
 		for i := range w.stages {

@@ -31,6 +31,9 @@ type ahead struct {
 	bytes    int
 	end      error  // what stopped reading (io.EOF or a read error), once reached
 	chunk    []byte // what is left of the last allocation of slot buffers
+	// streams reassembles the TCP segments as they are read (nil: not at all, as
+	// when only scanning).
+	streams *tcpStreams
 }
 
 // slot is one frame read ahead.
@@ -42,17 +45,20 @@ type slot struct {
 	// its link type is not decoded at all.
 	err         error
 	unsupported bool
+	// stream holds what pkt offers the stream layer when that is not its own
+	// payload (see tcpStreams.assemble).
+	stream []byte
 }
 
 // openAhead opens a capture to read ahead, with the ring of a capture replayed
 // before (nil for a new one).
-func openAhead(file string, ring []slot) (*ahead, error) {
+func openAhead(file string, ring []slot, streams *tcpStreams) (*ahead, error) {
 	src, err := Open(file)
 	if err != nil {
 		return nil, err
 	}
 	src.readInPlace()
-	return &ahead{file: file, src: src, ring: ring}, nil
+	return &ahead{file: file, src: src, ring: ring, streams: streams}, nil
 }
 
 // full reports whether the window holds as much as it may.
@@ -89,6 +95,9 @@ func (a *ahead) fill(d *decoder, learn func(*engine.Packet)) {
 				s.err = err
 			} else {
 				s.pkt = *p
+				if net, tcp, ok := d.tcpSegment(p); ok && a.streams != nil {
+					s.stream = a.streams.assemble(net, tcp, &s.pkt, s.stream)
+				}
 				learn(&s.pkt)
 			}
 		}

@@ -34,7 +34,14 @@ func newSegWriter(tb testing.TB, path string) (*segWriter, func()) {
 	return &segWriter{tb: tb, w: w, t: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}, func() { require.NoError(tb, f.Close()) }
 }
 
-func (s *segWriter) write(fromServer bool, l4 gopacket.SerializableLayer, proto layers.IPProtocol) {
+// writePayload writes a TCP segment with its payload.
+func (s *segWriter) writePayload(fromServer bool, tcp *layers.TCP) {
+	payload := tcp.Payload
+	tcp.Payload = nil
+	s.write(fromServer, tcp, layers.IPProtocolTCP, gopacket.Payload(payload))
+}
+
+func (s *segWriter) write(fromServer bool, l4 gopacket.SerializableLayer, proto layers.IPProtocol, more ...gopacket.SerializableLayer) {
 	srv, cli := net.HardwareAddr{2, 0, 0, 0, 0, 1}, net.HardwareAddr{2, 0, 0, 0, 0, 5}
 	eth := &layers.Ethernet{SrcMAC: cli, DstMAC: srv, EthernetType: layers.EthernetTypeIPv4}
 	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: proto, SrcIP: net.IP{10, 9, 0, 5}, DstIP: net.IP{10, 9, 0, 1}}
@@ -49,7 +56,8 @@ func (s *segWriter) write(fromServer bool, l4 gopacket.SerializableLayer, proto 
 		_ = l.SetNetworkLayerForChecksum(ip)
 	}
 	buf := gopacket.NewSerializeBuffer()
-	require.NoError(s.tb, gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, l4))
+	all := append([]gopacket.SerializableLayer{eth, ip, l4}, more...)
+	require.NoError(s.tb, gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, all...))
 	s.t = s.t.Add(time.Millisecond)
 	s.n++
 	require.NoError(s.tb, s.w.WritePacket(gopacket.CaptureInfo{Timestamp: s.t, CaptureLength: len(buf.Bytes()), Length: len(buf.Bytes())}, buf.Bytes()))

@@ -240,6 +240,36 @@ func (d *decoder) decode(f Frame) (*engine.Packet, error) {
 	return p, nil
 }
 
+// tcpSegment returns, after decode gave p, the TCP layer gopacket decoded for it and
+// its network flow, for the TCP reassembly; false when p is not a whole TCP segment
+// of the packet's own IP header (a fragment, a tunnel, a header gopacket did not
+// decode).
+func (d *decoder) tcpSegment(p *engine.Packet) (gopacket.Flow, *layers.TCP, bool) {
+	if p.Protocol != 6 || p.IsFragment() {
+		return gopacket.Flow{}, nil, false
+	}
+	var net gopacket.Flow
+	ip, tcp := false, false
+	for _, t := range d.decoded {
+		switch t {
+		case layers.LayerTypeIPv4:
+			if !ip && p.IPVersion == 4 {
+				net, ip = d.ip4.NetworkFlow(), true
+			}
+		case layers.LayerTypeIPv6:
+			if !ip && p.IPVersion == 6 {
+				net, ip = d.ip6.NetworkFlow(), true
+			}
+		case layers.LayerTypeTCP:
+			tcp = true
+		}
+	}
+	if !ip || !tcp || uint16(d.tcp.SrcPort) != p.SrcPort || uint16(d.tcp.DstPort) != p.DstPort {
+		return gopacket.Flow{}, nil, false
+	}
+	return net, &d.tcp, true
+}
+
 // ipPacket returns the IP packet's bytes, header and payload: a slice of the frame
 // when they are contiguous in it (they are, as gopacket decodes in place; each
 // frame's bytes are its own), else a copy.

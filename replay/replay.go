@@ -101,6 +101,8 @@ type Replayer struct {
 	// pending is the first capture, opened by Start with its read-ahead window
 	// filled, for Replay to go on with.
 	pending *ahead
+	// streams reassembles the captures' TCP streams for the stream layer.
+	streams *tcpStreams
 	// ring is the read-ahead ring of the last capture replayed, for the next one.
 	ring []slot
 	// sockets are the host's sockets by protocol and local address (see learn).
@@ -143,7 +145,7 @@ type sockKey struct {
 // New returns a replayer. Start must be called with the captures before Replay (it
 // infers the host when needed).
 func New(e *engine.Engine, opts Options) *Replayer {
-	return &Replayer{e: e, opts: opts, dec: newDecoder(), iface: map[netip.Addr]uint32{}}
+	return &Replayer{e: e, opts: opts, dec: newDecoder(), iface: map[netip.Addr]uint32{}, streams: newTCPStreams()}
 }
 
 // Start builds the simulated host: the given host, or one built from the local
@@ -164,7 +166,7 @@ func (r *Replayer) Start(files []string) error {
 	}
 	scan := newScan()
 	if len(files) > 0 {
-		if a, err := openAhead(files[0], r.ring); err == nil {
+		if a, err := openAhead(files[0], r.ring, r.streams); err == nil {
 			a.fill(r.dec, scan.add)
 			r.pending = a
 			scan.partial = a.end == nil
@@ -255,7 +257,7 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 			r.ring = a.close()
 		}
 		var err error
-		if a, err = openAhead(file, r.ring); err != nil {
+		if a, err = openAhead(file, r.ring, r.streams); err != nil {
 			problem(Problem{File: file, Msg: strings.TrimPrefix(strings.TrimPrefix(err.Error(), "replay: "), file+": ")})
 			r.Summary.Incomplete = true
 			return nil

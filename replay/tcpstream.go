@@ -1,0 +1,116 @@
+package replay
+
+import (
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/reassembly"
+
+	"github.com/wfpsim/wfpsim/engine"
+)
+
+// Reassembly limits: a connection holds at most this many pages (about 1900 bytes
+// each) of out-of-order data before its earliest gap is given up, and all
+// connections this many in all; a connection idle for streamIdle is closed (what it
+// still holds, data after a gap the capture never fills, is dropped).
+const (
+	streamPagesPerConn = 64
+	streamPagesTotal   = 4096
+	streamIdle         = 5 * time.Second
+)
+
+// tcpStreams reassembles the captured TCP segments with gopacket's reassembly
+// package, so that the stream layer is offered what the receiving TCP hands it:
+// each byte once and in sequence order. A retransmission offers nothing; a segment
+// that arrives ahead of a gap offers nothing until the segment that fills the gap,
+// which offers both; a connection seen mid-stream starts at its first segment.
+//
+// The capture is reassembled as it is read ahead (in capture order, the order the
+// replay keeps), and each packet carries what it offers in Packet.Stream.
+type tcpStreams struct {
+	asm  *reassembly.Assembler
+	ctx  streamContext
+	got  [][]byte // what the current segment released, in order
+	in   bool     // a segment is being assembled (a flush releases nothing to keep)
+	last time.Time
+}
+
+func newTCPStreams() *tcpStreams {
+	t := &tcpStreams{}
+	a := reassembly.NewAssembler(reassembly.NewStreamPool(t))
+	a.MaxBufferedPagesPerConnection = streamPagesPerConn
+	a.MaxBufferedPagesTotal = streamPagesTotal
+	t.asm = a
+	return t
+}
+
+// streamContext gives the assembler a segment's capture time.
+type streamContext struct{ ci gopacket.CaptureInfo }
+
+func (c *streamContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+
+// assemble runs one decoded TCP segment through the reassembly and sets what p
+// offers the stream layer: p.Payload itself when the segment was in order, else a
+// copy in buf (returned for reuse).
+func (t *tcpStreams) assemble(net gopacket.Flow, tcp *layers.TCP, p *engine.Packet, buf []byte) []byte {
+	if p.Time.Sub(t.last) >= time.Second || p.Time.Before(t.last) {
+		t.last = p.Time
+		t.asm.FlushCloseOlderThan(p.Time.Add(-streamIdle))
+	}
+	t.ctx.ci.Timestamp = p.Time
+	t.got = t.got[:0]
+	t.in = true
+	t.asm.AssembleWithContext(net, tcp, &t.ctx)
+	t.in = false
+	p.StreamSet = true
+	switch {
+	case len(t.got) == 0:
+		p.Stream = nil
+	case len(t.got) == 1 && sameBytes(t.got[0], p.Payload):
+		p.Stream = p.Payload
+	default:
+		buf = buf[:0]
+		for _, b := range t.got {
+			buf = append(buf, b...)
+		}
+		p.Stream = buf
+	}
+	return buf
+}
+
+// sameBytes reports whether a and b are the same bytes in memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// New makes every connection's stream this one object: the replay keeps no state per
+// stream beyond the assembler's own.
+func (t *tcpStreams) New(_, _ gopacket.Flow, _ *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
+	return t
+}
+
+// Accept takes every segment, and starts a connection seen mid-stream (no SYN) at
+// its first segment, as the stack adopts such connections.
+func (t *tcpStreams) Accept(_ *layers.TCP, _ gopacket.CaptureInfo, _ reassembly.TCPFlowDirection, next reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
+	if next < 0 {
+		*start = true
+	}
+	return true
+}
+
+// ReassembledSG receives the bytes released in order. They stay valid until the
+// next segment is assembled, which is after the packet has been copied out (see
+// assemble's callers) for data from the assembler's pages.
+func (t *tcpStreams) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.AssemblerContext) {
+	if !t.in {
+		return // a flush of a closed connection: no packet to offer it to
+	}
+	n, _ := sg.Lengths()
+	if n > 0 {
+		t.got = append(t.got, sg.Fetch(n))
+	}
+}
+
+// ReassemblyComplete lets the pool forget a connection once both halves ended.
+func (t *tcpStreams) ReassemblyComplete(reassembly.AssemblerContext) bool { return true }
