@@ -2,6 +2,7 @@ package replay
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/wfpsim/wfpsim/engine"
@@ -96,7 +97,10 @@ func (a *ahead) fill(d *decoder, learn func(*engine.Packet)) {
 			} else {
 				s.pkt = *p
 				if net, tcp, ok := d.tcpSegment(p); ok && a.streams != nil {
-					s.stream = a.streams.assemble(net, tcp, &s.pkt, s.stream)
+					var err error
+					if s.stream, err = a.streams.assemble(net, tcp, &s.pkt, s.stream); err != nil {
+						a.src.Warnings = append(a.src.Warnings, fmt.Sprintf("packet %d: %v", f.N, err))
+					}
 				}
 				learn(&s.pkt)
 			}

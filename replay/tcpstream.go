@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/google/gopacket"
@@ -38,11 +39,16 @@ type tcpStreams struct {
 
 func newTCPStreams() *tcpStreams {
 	t := &tcpStreams{}
+	t.reset()
+	return t
+}
+
+// reset starts the reassembly afresh, with no connection.
+func (t *tcpStreams) reset() {
 	a := reassembly.NewAssembler(reassembly.NewStreamPool(t))
 	a.MaxBufferedPagesPerConnection = streamPagesPerConn
 	a.MaxBufferedPagesTotal = streamPagesTotal
-	t.asm = a
-	return t
+	t.asm, t.in, t.got = a, false, t.got[:0]
 }
 
 // streamContext gives the assembler a segment's capture time.
@@ -53,7 +59,18 @@ func (c *streamContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 // assemble runs one decoded TCP segment through the reassembly and sets what p
 // offers the stream layer: p.Payload itself when the segment was in order, else a
 // copy in buf (returned for reuse).
-func (t *tcpStreams) assemble(net gopacket.Flow, tcp *layers.TCP, p *engine.Packet, buf []byte) []byte {
+//
+// Should gopacket's reassembly fail on a segment (it panics on states it does not
+// expect), the segment is offered as it is, the reassembly starts afresh, and the
+// failure is returned to be reported.
+func (t *tcpStreams) assemble(net gopacket.Flow, tcp *layers.TCP, p *engine.Packet, buf []byte) (_ []byte, failed error) {
+	defer func() {
+		if v := recover(); v != nil {
+			t.reset()
+			p.Stream, p.StreamSet = nil, false
+			failed = fmt.Errorf("the TCP reassembly failed on this segment (%v): its payload is offered to the stream layer as it is, and the reassembly starts afresh", v)
+		}
+	}()
 	if p.Time.Sub(t.last) >= time.Second || p.Time.Before(t.last) {
 		t.last = p.Time
 		t.asm.FlushCloseOlderThan(p.Time.Add(-streamIdle))
@@ -76,7 +93,7 @@ func (t *tcpStreams) assemble(net gopacket.Flow, tcp *layers.TCP, p *engine.Pack
 		}
 		p.Stream = buf
 	}
-	return buf
+	return buf, nil
 }
 
 // sameBytes reports whether a and b are the same bytes in memory.

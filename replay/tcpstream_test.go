@@ -89,3 +89,28 @@ func TestStreamLayerSeesTheReassembledStream(t *testing.T) {
 	assert.Equal(t, map[uint64]string{4: "stream data: 5 bytes", 7: "stream data: 10 bytes", 9: "stream data: 4 bytes"}, offered,
 		"packets 5, 6 and 8 are not indicated at STREAM")
 }
+
+// A gap the capture never fills (a segment it lost) holds the data behind it only
+// until 64 pages wait; then that data is offered, with the segment that overflowed.
+func TestStreamGapNeverFilled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lost.pcap")
+	w, done := newSegWriter(t, path)
+	w.write(false, &layers.TCP{SrcPort: 40000, DstPort: 8080, SYN: true, Seq: 100, Window: 64240}, layers.IPProtocolTCP)
+	w.write(true, &layers.TCP{SrcPort: 8080, DstPort: 40000, SYN: true, ACK: true, Seq: 500, Ack: 101, Window: 64240}, layers.IPProtocolTCP)
+	chunk := strings.Repeat("x", 1000)
+	seq := uint32(101 + 1000) // the first 1000 bytes never reach the capture
+	for i := 0; i < 3*streamPagesPerConn; i++ {
+		l := &layers.TCP{SrcPort: 40000, DstPort: 8080, ACK: true, Seq: seq, Ack: 501, Window: 64240}
+		l.Payload = []byte(chunk)
+		w.writePayload(false, l)
+		seq += 1000
+	}
+	done()
+	e, log := streamEngine(t)
+	r := New(e, Options{Locals: []netip.Addr{netip.MustParseAddr("10.9.0.1")}})
+	require.NoError(t, r.Start([]string{path}))
+	require.NoError(t, r.Replay(path, func(*PacketResult) error { return nil }, func(p Problem) { t.Error(p) }))
+	total := len(strings.Join(log.seen, ""))
+	assert.Greater(t, total, 2*streamPagesPerConn*1000/2, "the data behind the lost segment is offered")
+	assert.LessOrEqual(t, total, 3*streamPagesPerConn*1000, "each byte at most once")
+}
