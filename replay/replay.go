@@ -165,9 +165,13 @@ func (r *Replayer) Start(files []string) error {
 		r.pending = nil
 	}
 	scan := newScan()
+	learn := scan.add
+	if r.opts.Host != nil || len(r.opts.Locals) > 0 {
+		learn = scan.addSockets // the host is known: only its sockets are to learn
+	}
 	if len(files) > 0 {
 		if a, err := openAhead(files[0], r.ring, r.streams); err == nil {
-			a.fill(r.dec, scan.add)
+			a.fill(r.dec, learn)
 			r.pending = a
 			scan.partial = a.end == nil
 		}
@@ -298,14 +302,16 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 			continue
 		}
 		p := &sl.pkt
-		if !r.one(p) {
+		dir := r.direction(p)
+		if dir == "" {
 			r.Summary.NotThisHost++
 			if err := skip("not replayed: neither to nor from this host, which does not forward"); err != nil {
 				return err
 			}
 			continue
 		}
-		r.result(file, f, p, &r.res)
+		r.one(p, dir)
+		r.result(file, f, p, dir, &r.res)
 		r.Summary.add(&r.pr, &r.res)
 		if err := emit(&r.pr); err != nil {
 			return err
@@ -332,22 +338,37 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 	return nil
 }
 
-// one walks a packet through the stack from the host's side into r.res; false when
-// the packet is neither to nor from the host and the host does not forward.
-func (r *Replayer) one(p *engine.Packet) bool {
-	h := r.stack.Host()
-	switch {
-	case p.IPVersion == 0:
-		// Not IP: the MAC layers of the interface that saw it.
-		r.stack.ReceiveInto(r.arrival(p), p, &r.res)
-	case h.IsLocal(p.Src):
-		r.stack.SendInto(p, &r.res)
-	case h.IsLocal(p.Dst) || isMulticastOrBroadcast(p.Dst) || h.Forwarding:
-		r.stack.ReceiveInto(r.arrival(p), p, &r.res)
-	default:
-		return false
+// direction says how a packet travels as seen from the host: loopback, outbound,
+// inbound (also a frame that is not IP) or forward; empty when it is neither to nor
+// from the host and the host does not forward.
+func (r *Replayer) direction(p *engine.Packet) string {
+	if p.IPVersion == 0 {
+		return "inbound"
 	}
-	return true
+	h := r.stack.Host()
+	src, dst := h.IsLocal(p.Src), h.IsLocal(p.Dst)
+	switch {
+	case src && dst:
+		return "loopback"
+	case src:
+		return "outbound"
+	case dst || isMulticastOrBroadcast(p.Dst):
+		return "inbound"
+	case h.Forwarding:
+		return "forward"
+	}
+	return ""
+}
+
+// one walks a packet through the stack from the host's side into r.res: sent when
+// the host sent it, received otherwise (a frame that is not IP meets the MAC layers
+// of the interface that saw it).
+func (r *Replayer) one(p *engine.Packet, dir string) {
+	if dir == "outbound" || dir == "loopback" {
+		r.stack.SendInto(p, &r.res)
+		return
+	}
+	r.stack.ReceiveInto(r.arrival(p), p, &r.res)
 }
 
 // arrival picks the interface a received packet came in on: the one holding its
@@ -366,20 +387,9 @@ func (r *Replayer) arrival(p *engine.Packet) uint32 {
 }
 
 // result fills r.pr from the stack's result.
-func (r *Replayer) result(file string, f Frame, p *engine.Packet, res *engine.Result) {
-	r.pr = PacketResult{File: file, N: f.N, Time: p.Time, Flow: r.flowName(p), Verdict: "permit", Reason: res.Reason, Steps: res.Steps, Replies: res.Replies, Frame: f}
+func (r *Replayer) result(file string, f Frame, p *engine.Packet, dir string, res *engine.Result) {
+	r.pr = PacketResult{File: file, N: f.N, Time: p.Time, Direction: dir, Flow: r.flowName(p), Verdict: "permit", Reason: res.Reason, Steps: res.Steps, Replies: res.Replies, Frame: f}
 	pr := &r.pr
-	h := r.stack.Host()
-	switch {
-	case h.IsLocal(p.Src) && h.IsLocal(p.Dst):
-		pr.Direction = "loopback"
-	case h.IsLocal(p.Src):
-		pr.Direction = "outbound"
-	case h.IsLocal(p.Dst) || isMulticastOrBroadcast(p.Dst) || p.IPVersion == 0:
-		pr.Direction = "inbound"
-	default:
-		pr.Direction = "forward"
-	}
 	if res.Dropped() {
 		pr.Verdict = "block"
 		if res.DroppedAt != nil {

@@ -78,7 +78,8 @@ func (s *scan) head(file string, d *decoder, max int) (int, bool) {
 	return n, err != nil
 }
 
-// add learns from one packet; packets that are not IP teach nothing.
+// add learns from one packet what the inference needs and the sockets it shows in
+// use; packets that are not IP teach nothing.
 func (s *scan) add(p *engine.Packet) {
 	if p.IPVersion == 0 {
 		return
@@ -104,19 +105,23 @@ func (s *scan) add(p *engine.Packet) {
 			s.initiators[p.Src]++
 		}
 	}
-	switch p.Protocol {
-	case 6:
-		switch p.TCPFlags & (engine.TCPSyn | engine.TCPAck) {
-		case engine.TCPSyn:
-			s.syns[p.Src]++
-			s.synTotal++
-		case engine.TCPSyn | engine.TCPAck:
-			if len(s.tcpListen) < maxScanEntries {
-				s.tcpListen[netip.AddrPortFrom(p.Src, p.SrcPort)] = true
-			}
+	if p.Protocol == 6 && p.TCPFlags&(engine.TCPSyn|engine.TCPAck) == engine.TCPSyn {
+		s.syns[p.Src]++
+		s.synTotal++
+	}
+	s.addSockets(p)
+}
+
+// addSockets learns only the sockets a packet shows in use (the host is known).
+func (s *scan) addSockets(p *engine.Packet) {
+	switch {
+	case p.IPVersion == 0:
+	case p.Protocol == 6 && p.TCPFlags&(engine.TCPSyn|engine.TCPAck) == engine.TCPSyn|engine.TCPAck:
+		if len(s.tcpListen) < maxScanEntries {
+			s.tcpListen[netip.AddrPortFrom(p.Src, p.SrcPort)] = true
 		}
-	case 17:
-		if len(s.udpBound) < maxScanEntries && !p.IsFragment() {
+	case p.Protocol == 17 && !p.IsFragment():
+		if len(s.udpBound) < maxScanEntries {
 			s.udpBound[netip.AddrPortFrom(p.Src, p.SrcPort)] = true
 		}
 	}
