@@ -11,10 +11,11 @@ import (
 	"github.com/wfpsim/wfpsim/engine"
 )
 
-// Reassembly limits: a connection holds at most this many pages (about 1900 bytes
-// each) of out-of-order data before its earliest gap is given up, and all
-// connections this many in all; a connection idle for streamIdle is closed (what it
-// still holds, data after a gap the capture never fills, is dropped).
+// Reassembly limits. Out-of-order data waits in pages of about 1900 bytes: at most
+// streamPagesPerConn per connection (then its earliest gap is given up and the data
+// behind it offered) and streamPagesTotal in all. A connection idle for streamIdle
+// is closed; what it still holds (data behind a gap the capture never fills) is
+// dropped.
 const (
 	streamPagesPerConn = 64
 	streamPagesTotal   = 4096
@@ -116,9 +117,9 @@ func (t *tcpStreams) Accept(_ *layers.TCP, _ gopacket.CaptureInfo, _ reassembly.
 	return true
 }
 
-// ReassembledSG receives the bytes released in order. They stay valid until the
-// next segment is assembled, which is after the packet has been copied out (see
-// assemble's callers) for data from the assembler's pages.
+// ReassembledSG receives the bytes released in order: the segment's own, or the
+// assembler's pages, which it reuses only for a later segment; assemble copies them
+// before it assembles another.
 func (t *tcpStreams) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.AssemblerContext) {
 	if !t.in {
 		return // a flush of a closed connection: no packet to offer it to
