@@ -81,3 +81,6 @@ func (s *Session) Filters(*wfp.FilterEnumTemplate) ([]wfp.Filter, error) {
 	return nil, unsupported("Filters")
 }
 func (s *Session) NetEvents() ([]wfp.NetEvent, error) { return nil, unsupported("NetEvents") }
+func (s *Session) SubscribeNetEvents(func(wfp.NetEvent)) (func() error, error) {
+	return nil, unsupported("SubscribeNetEvents")
+}

@@ -45,6 +45,13 @@ func TestEverythingIsNotSupported(t *testing.T) {
 		"FilterByID":        func() error { _, err := s.FilterByID(1); return err },
 		"Filters":           func() error { _, err := s.Filters(nil); return err },
 		"NetEvents":         func() error { _, err := s.NetEvents(); return err },
+		"SubscribeNetEvents": func() error {
+			cancel, err := s.SubscribeNetEvents(func(wfp.NetEvent) {})
+			if cancel != nil {
+				t.Error("SubscribeNetEvents returned a cancel off Windows")
+			}
+			return err
+		},
 	}
 	for name, call := range calls {
 		err := call()

@@ -138,9 +138,9 @@ func (s *Session) AbortTransaction() error {
 	})
 }
 
-// enumAll runs one Fwpm*CreateEnumHandle0 / Enum0 / DestroyEnumHandle0 cycle, decoding
-// every entry into the Go heap and freeing each batch with FwpmFreeMemory0.
-func enumAll[T, R any](h windows.Handle, name string,
+// enumAll runs one Fwpm*CreateEnumHandle0 / Enum<version> / DestroyEnumHandle0 cycle,
+// decoding every entry into the Go heap and freeing each batch with FwpmFreeMemory0.
+func enumAll[T, R any](h windows.Handle, name string, version int,
 	create func(eh *windows.Handle) error,
 	enum func(eh windows.Handle, n uint32, entries ***T, got *uint32) error,
 	destroy func(eh windows.Handle) error,
@@ -156,14 +156,14 @@ func enumAll[T, R any](h windows.Handle, name string,
 		var entries **T
 		var got uint32
 		if err := enum(eh, enumBatch, &entries, &got); err != nil {
-			ferr = mapErr("Fwpm"+name+"Enum0", err)
+			ferr = mapErr(fmt.Sprintf("Fwpm%sEnum%d", name, version), err)
 			break
 		}
 		if entries != nil && got > 0 {
 			for _, e := range unsafe.Slice(entries, got) {
 				r, err := decode(e)
 				if err != nil && ferr == nil {
-					ferr = fmt.Errorf("bfe: Fwpm%sEnum0: %w", name, err)
+					ferr = fmt.Errorf("bfe: Fwpm%sEnum%d: %w", name, version, err)
 				}
 				out = append(out, r)
 			}
@@ -219,7 +219,7 @@ func (s *Session) Provider(key wfp.ProviderKey) (out wfp.Provider, err error) {
 
 func (s *Session) Providers() (out []wfp.Provider, err error) {
 	err = s.use("Providers", func(h windows.Handle) error {
-		out, err = enumAll(h, "Provider",
+		out, err = enumAll(h, "Provider", 0,
 			func(eh *windows.Handle) error { return fwpm.FwpmProviderCreateEnumHandle0(h, nil, eh) },
 			func(eh windows.Handle, n uint32, e ***fwpm.Provider0, got *uint32) error {
 				return fwpm.FwpmProviderEnum0(h, eh, n, e, got)
@@ -275,7 +275,7 @@ func (s *Session) Sublayers() (out []wfp.Sublayer, err error) {
 }
 
 func (s *Session) sublayers(h windows.Handle) ([]wfp.Sublayer, error) {
-	return enumAll(h, "SubLayer",
+	return enumAll(h, "SubLayer", 0,
 		func(eh *windows.Handle) error { return fwpm.FwpmSubLayerCreateEnumHandle0(h, nil, eh) },
 		func(eh windows.Handle, n uint32, e ***fwpm.Sublayer0, got *uint32) error {
 			return fwpm.FwpmSubLayerEnum0(h, eh, n, e, got)
@@ -333,7 +333,7 @@ func (s *Session) Callout(key wfp.CalloutKey) (out wfp.Callout, err error) {
 
 func (s *Session) Callouts() (out []wfp.Callout, err error) {
 	err = s.use("Callouts", func(h windows.Handle) error {
-		out, err = enumAll(h, "Callout",
+		out, err = enumAll(h, "Callout", 0,
 			func(eh *windows.Handle) error { return fwpm.FwpmCalloutCreateEnumHandle0(h, nil, eh) },
 			func(eh windows.Handle, n uint32, e ***fwpm.Callout0, got *uint32) error {
 				return fwpm.FwpmCalloutEnum0(h, eh, n, e, got)
@@ -428,7 +428,7 @@ func (s *Session) Filters(t *wfp.FilterEnumTemplate) (out []wfp.Filter, err erro
 					return fmt.Errorf("bfe: Filters: %w", err)
 				}
 			}
-			all, err := enumAll(h, "Filter",
+			all, err := enumAll(h, "Filter", 0,
 				func(eh *windows.Handle) error { return fwpm.FwpmFilterCreateEnumHandle0(h, tmpl, eh) },
 				func(eh windows.Handle, n uint32, e ***fwpm.Filter0, got *uint32) error {
 					return fwpm.FwpmFilterEnum0(h, eh, n, e, got)
@@ -458,16 +458,16 @@ func (s *Session) Filters(t *wfp.FilterEnumTemplate) (out []wfp.Filter, err erro
 	return out, err
 }
 
-// NetEvents enumerates the BFE's recorded net events (FwpmNetEventEnum0), oldest
-// first. Version 0 events give, for a classify drop, the filter and layer ids only;
-// see fwpm.DecodeNetEvent. Collection must be enabled
+// NetEvents enumerates the BFE's recorded net events (FwpmNetEventEnum1), oldest
+// first: for a classify drop, the filter and layer ids, the direction and whether it
+// was loopback (see fwpm.DecodeNetEvent). Collection must be enabled
 // (FWPM_ENGINE_COLLECT_NET_EVENTS), else the BFE returns FWP_E_NET_EVENTS_DISABLED.
 func (s *Session) NetEvents() (out []wfp.NetEvent, err error) {
 	err = s.use("NetEvents", func(h windows.Handle) error {
-		out, err = enumAll(h, "NetEvent",
+		out, err = enumAll(h, "NetEvent", 1,
 			func(eh *windows.Handle) error { return fwpm.FwpmNetEventCreateEnumHandle0(h, nil, eh) },
-			func(eh windows.Handle, n uint32, e ***fwpm.NetEvent0, got *uint32) error {
-				return fwpm.FwpmNetEventEnum0(h, eh, n, e, got)
+			func(eh windows.Handle, n uint32, e ***fwpm.NetEvent1, got *uint32) error {
+				return fwpm.FwpmNetEventEnum1(h, eh, n, e, got)
 			},
 			func(eh windows.Handle) error { return fwpm.FwpmNetEventDestroyEnumHandle0(h, eh) },
 			fwpm.DecodeNetEvent)
@@ -475,3 +475,80 @@ func (s *Session) NetEvents() (out []wfp.NetEvent, err error) {
 	})
 	return out, err
 }
+
+// SubscribeNetEvents has fn called with every net event the BFE records from now on
+// (FwpmNetEventSubscribe0), until the returned cancel is called
+// (FwpmNetEventUnsubscribe0). fn runs on a thread of the BFE client library, one event
+// at a time per subscription; it must return quickly and must not call cancel. An
+// event that does not decode is passed on with what did decode. Collection must be
+// enabled, as for NetEvents.
+func (s *Session) SubscribeNetEvents(fn func(wfp.NetEvent)) (cancel func() error, err error) {
+	id := subscriptions.add(fn)
+	var events windows.Handle
+	err = s.use("SubscribeNetEvents", func(h windows.Handle) error {
+		return withArena(func(a *fwpm.Arena) error {
+			sub, err := fwpm.EncodeNetEventSubscription(a)
+			if err != nil {
+				return err
+			}
+			return mapErr("FwpmNetEventSubscribe0", fwpm.FwpmNetEventSubscribe0(h, sub, netEventCallback(), id, &events))
+		})
+	})
+	if err != nil {
+		subscriptions.remove(id)
+		return nil, err
+	}
+	var once sync.Once
+	return func() error {
+		var err error
+		once.Do(func() {
+			err = s.use("SubscribeNetEvents cancel", func(h windows.Handle) error {
+				return mapErr("FwpmNetEventUnsubscribe0", fwpm.FwpmNetEventUnsubscribe0(h, events))
+			})
+			subscriptions.remove(id)
+		})
+		return err
+	}, nil
+}
+
+// subscriptions maps the context a subscription gave FwpmNetEventSubscribe0 to its
+// function: the callback is one function for the whole process (windows.NewCallback
+// makes a limited number of them), and the context says whose event it is.
+var subscriptions = &subscriptionTable{fns: map[uintptr]func(wfp.NetEvent){}}
+
+type subscriptionTable struct {
+	mu   sync.Mutex
+	next uintptr
+	fns  map[uintptr]func(wfp.NetEvent)
+}
+
+func (t *subscriptionTable) add(fn func(wfp.NetEvent)) uintptr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.next++
+	t.fns[t.next] = fn
+	return t.next
+}
+
+func (t *subscriptionTable) remove(id uintptr) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.fns, id)
+}
+
+func (t *subscriptionTable) get(id uintptr) func(wfp.NetEvent) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.fns[id]
+}
+
+// netEventCallback is the FWPM_NET_EVENT_CALLBACK0 of every subscription, made once.
+var netEventCallback = sync.OnceValue(func() uintptr {
+	return windows.NewCallback(func(context uintptr, event *fwpm.NetEvent1) uintptr {
+		if fn := subscriptions.get(context); fn != nil && event != nil {
+			ev, _ := fwpm.DecodeNetEvent(event)
+			fn(ev)
+		}
+		return 0
+	})
+})

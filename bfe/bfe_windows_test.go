@@ -4,10 +4,12 @@ package bfe
 
 import (
 	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/wfpsim/wfpsim/layers"
 	"github.com/wfpsim/wfpsim/wfp"
@@ -154,5 +156,57 @@ func TestAppIDFromFileNameOnBFE(t *testing.T) {
 	}
 	if s, ok := b.UTF16(); !ok || len(s) < len(`\device\`) {
 		t.Errorf("app id %v is not an NT device path", b)
+	}
+}
+
+// A subscription sees the drop of a blocked loopback connection, with its direction
+// and loopback flag (FWPM_NET_EVENT_CLASSIFY_DROP1).
+func TestSubscribeNetEventsOnBFE(t *testing.T) {
+	s := openTest(t)
+	drops := make(chan wfp.NetEvent, 16)
+	cancel, err := s.SubscribeNetEvents(func(ev wfp.NetEvent) {
+		if ev.Type == wfp.NetEventClassifyDrop && ev.Header.RemotePort == 47002 {
+			select {
+			case drops <- ev:
+			default:
+			}
+		}
+	})
+	if errors.Is(err, wfp.ErrNetEventsDisabled) {
+		t.Skip("net event collection is disabled on this machine")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := cancel(); err != nil {
+			t.Error(err)
+		}
+	}()
+	f := wfp.Filter{
+		DisplayData: wfp.DisplayData{Name: "wfpsim bfe test: block 127.0.0.1:47002"},
+		Layer:       mustLayer(t, "ALE_AUTH_CONNECT_V4"),
+		Weight:      wfp.RangeWeight(1),
+		Conditions: []wfp.Condition{
+			{Field: mustField(t, "IP_REMOTE_ADDRESS"), Match: wfp.MatchEqual, Value: wfp.PrefixValue(netip.MustParsePrefix("127.0.0.1/32"))},
+			{Field: mustField(t, "IP_REMOTE_PORT"), Match: wfp.MatchEqual, Value: wfp.Uint16(47002)},
+		},
+		Action: wfp.Action{Type: wfp.ActionBlock},
+	}
+	id, err := s.AddFilter(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:47002", 2*time.Second); err == nil {
+		c.Close()
+		t.Fatal("the connection went through the block")
+	}
+	select {
+	case ev := <-drops:
+		if ev.FilterID != id || ev.Direction != wfp.DirectionOutbound || !ev.Loopback {
+			t.Errorf("drop event %+v: want filter %d, outbound, loopback", ev, id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no drop event within 5 s")
 	}
 }

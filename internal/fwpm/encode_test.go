@@ -280,9 +280,9 @@ func TestObjectsRoundTrip(t *testing.T) {
 
 func TestNetEventDecode(t *testing.T) {
 	a := newArena(t)
-	e, _ := alloc[NetEvent0](a)
-	d, _ := alloc[NetEventClassifyDrop0](a)
-	*d = NetEventClassifyDrop0{FilterID: 77, LayerID: 48}
+	e, _ := alloc[NetEvent1](a)
+	d, _ := alloc[NetEventClassifyDrop1](a)
+	*d = NetEventClassifyDrop1{FilterID: 77, LayerID: 48, MsFwpDirection: MsFwpDirectionIn, IsLoopback: 1}
 	e.Type = uint32(wfp.NetEventClassifyDrop)
 	e.Event = unsafe.Pointer(d)
 	h := &e.Header
@@ -300,13 +300,31 @@ func TestNetEventDecode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := wfp.NetEvent{Type: wfp.NetEventClassifyDrop, FilterID: 77, LayerID: 48, Header: wfp.NetEventHeader{
+	want := wfp.NetEvent{Type: wfp.NetEventClassifyDrop, FilterID: 77, LayerID: 48, Direction: wfp.DirectionInbound, Loopback: true, Header: wfp.NetEventHeader{
 		TimeStamp: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), IPProtocol: 6,
 		LocalAddr: netip.MustParseAddr("127.0.0.1"), RemoteAddr: netip.MustParseAddr("127.0.0.2"),
 		LocalPort: 50000, RemotePort: 8080, AppID: app,
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("net event:\n got %#v\nwant %#v", got, want)
+	}
+
+	// Both documented encodings of the direction are read; anything else is refused.
+	for dir, want := range map[uint32]wfp.Direction{MsFwpDirectionOut: wfp.DirectionOutbound, 0: wfp.DirectionOutbound,
+		MsFwpDirectionIn: wfp.DirectionInbound, 1: wfp.DirectionInbound, MsFwpDirectionForward: wfp.DirectionInbound} {
+		d.MsFwpDirection = dir
+		got, err := DecodeNetEvent(e)
+		if err != nil || got.Direction != want {
+			t.Errorf("msFwpDirection 0x%x: %v, %v; want %v", dir, got.Direction, err, want)
+		}
+	}
+	d.MsFwpDirection = 7
+	if _, err := DecodeNetEvent(e); !errors.Is(err, wfp.ErrInvalidParameter) {
+		t.Errorf("msFwpDirection 7: %v, want FWP_E_INVALID_PARAMETER", err)
+	}
+	e.Event = nil
+	if _, err := DecodeNetEvent(e); !errors.Is(err, wfp.ErrNullPointer) {
+		t.Errorf("a drop without its body: %v, want FWP_E_NULL_POINTER", err)
 	}
 }
 

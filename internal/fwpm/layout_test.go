@@ -36,7 +36,10 @@ func TestLayout(t *testing.T) {
 		ses Session0
 		ft  FilterEnumTemplate0
 		h   NetEventHeader0
-		ne  NetEvent0
+		h1  NetEventHeader1
+		ne  NetEvent1
+		cd  NetEventClassifyDrop1
+		sub NetEventSubscription0
 		fc  FilterCondition0
 		tet NetEventEnumTemplate0
 		ti  TokenInformation
@@ -120,10 +123,20 @@ func TestLayout(t *testing.T) {
 		{"FWPM_NET_EVENT_HEADER0.scopeId", unsafe.Offsetof(h.ScopeID), 56},
 		{"FWPM_NET_EVENT_HEADER0.appId", unsafe.Offsetof(h.AppID), 64},
 		{"FWPM_NET_EVENT_HEADER0.userId", unsafe.Offsetof(h.UserID), 80},
-		{"sizeof(FWPM_NET_EVENT0)", unsafe.Sizeof(ne), 104},
-		{"FWPM_NET_EVENT0.type", unsafe.Offsetof(ne.Type), 88},
-		{"FWPM_NET_EVENT0.classifyDrop", unsafe.Offsetof(ne.Event), 96},
-		{"sizeof(FWPM_NET_EVENT_CLASSIFY_DROP0)", unsafe.Sizeof(NetEventClassifyDrop0{}), 16},
+		{"sizeof(FWPM_NET_EVENT_HEADER1)", unsafe.Sizeof(h1), 144},
+		{"FWPM_NET_EVENT_HEADER1.reserved1", unsafe.Offsetof(h1.Reserved1), 88},
+		{"FWPM_NET_EVENT_HEADER1.reserved2", unsafe.Offsetof(h1.Reserved), 96},
+		{"sizeof(FWPM_NET_EVENT1)", unsafe.Sizeof(ne), 160},
+		{"FWPM_NET_EVENT1.type", unsafe.Offsetof(ne.Type), 144},
+		{"FWPM_NET_EVENT1.classifyDrop", unsafe.Offsetof(ne.Event), 152},
+		{"sizeof(FWPM_NET_EVENT_CLASSIFY_DROP1)", unsafe.Sizeof(cd), 32},
+		{"FWPM_NET_EVENT_CLASSIFY_DROP1.layerId", unsafe.Offsetof(cd.LayerID), 8},
+		{"FWPM_NET_EVENT_CLASSIFY_DROP1.reauthReason", unsafe.Offsetof(cd.ReauthReason), 12},
+		{"FWPM_NET_EVENT_CLASSIFY_DROP1.msFwpDirection", unsafe.Offsetof(cd.MsFwpDirection), 24},
+		{"FWPM_NET_EVENT_CLASSIFY_DROP1.isLoopback", unsafe.Offsetof(cd.IsLoopback), 28},
+		{"sizeof(FWPM_NET_EVENT_SUBSCRIPTION0)", unsafe.Sizeof(sub), 32},
+		{"FWPM_NET_EVENT_SUBSCRIPTION0.flags", unsafe.Offsetof(sub.Flags), 8},
+		{"FWPM_NET_EVENT_SUBSCRIPTION0.sessionKey", unsafe.Offsetof(sub.SessionKey), 12},
 		{"sizeof(FWPM_NET_EVENT_ENUM_TEMPLATE0)", unsafe.Sizeof(tet), 32},
 		{"FWPM_NET_EVENT_ENUM_TEMPLATE0.numFilterConditions", unsafe.Offsetof(tet.NumFilterConditions), 16},
 		{"FWPM_NET_EVENT_ENUM_TEMPLATE0.filterCondition", unsafe.Offsetof(tet.FilterCondition), 24},

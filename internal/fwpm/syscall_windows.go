@@ -56,10 +56,15 @@ const TxnReadOnly = 0x1
 //sys	FwpmFilterDestroyEnumHandle0(engineHandle windows.Handle, enumHandle windows.Handle) (ret error) = fwpuclnt.FwpmFilterDestroyEnumHandle0
 
 //sys	FwpmNetEventCreateEnumHandle0(engineHandle windows.Handle, enumTemplate *NetEventEnumTemplate0, enumHandle *windows.Handle) (ret error) = fwpuclnt.FwpmNetEventCreateEnumHandle0
-//sys	FwpmNetEventEnum0(engineHandle windows.Handle, enumHandle windows.Handle, numEntriesRequested uint32, entries ***NetEvent0, numEntriesReturned *uint32) (ret error) = fwpuclnt.FwpmNetEventEnum0
+//sys	FwpmNetEventEnum1(engineHandle windows.Handle, enumHandle windows.Handle, numEntriesRequested uint32, entries ***NetEvent1, numEntriesReturned *uint32) (ret error) = fwpuclnt.FwpmNetEventEnum1
 //sys	FwpmNetEventDestroyEnumHandle0(engineHandle windows.Handle, enumHandle windows.Handle) (ret error) = fwpuclnt.FwpmNetEventDestroyEnumHandle0
 
 //sys	FwpmGetAppIdFromFileName0(fileName *uint16, appID **ByteBlob) (ret error) = fwpuclnt.FwpmGetAppIdFromFileName0
 
 // keep the windows import used even if every //sys line changes
 var _ windows.Handle
+
+// FwpmNetEventSubscribe0's callback is an FWPM_NET_EVENT_CALLBACK0, void
+// (*)(void *context, const FWPM_NET_EVENT1 *event), made with windows.NewCallback.
+//sys	FwpmNetEventSubscribe0(engineHandle windows.Handle, subscription *NetEventSubscription0, callback uintptr, context uintptr, eventsHandle *windows.Handle) (ret error) = fwpuclnt.FwpmNetEventSubscribe0
+//sys	FwpmNetEventUnsubscribe0(engineHandle windows.Handle, eventsHandle windows.Handle) (ret error) = fwpuclnt.FwpmNetEventUnsubscribe0

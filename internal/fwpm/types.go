@@ -272,23 +272,63 @@ const (
 	IPVersionV6 = 1
 )
 
-// NetEvent0 is FWPM_NET_EVENT0 {FWPM_NET_EVENT_HEADER0 header; FWPM_NET_EVENT_TYPE
-// type; union {FWPM_NET_EVENT_IKEEXT_MM_FAILURE0 *ikeMmFailure; ...;
-// FWPM_NET_EVENT_CLASSIFY_DROP0 *classifyDrop; ...};}: 104 bytes. Every union member
-// is a pointer; Event points at the member the type selects.
-type NetEvent0 struct {
-	Header NetEventHeader0
+// NetEventHeader1 is FWPM_NET_EVENT_HEADER1: FWPM_NET_EVENT_HEADER0's fields, then a
+// reserved union {struct {FWP_AF reserved1; union {struct {FWP_BYTE_ARRAY6
+// reserved2; FWP_BYTE_ARRAY6 reserved3; UINT32 reserved4; UINT32 reserved5; UINT16
+// reserved6; UINT32 reserved7; UINT32 reserved8; UINT16 reserved9; UINT64
+// reserved10;};};};}. The UINT64 makes the union 8-aligned: reserved1 at 88, the inner
+// union (48 bytes) at 96, 144 bytes in all.
+type NetEventHeader1 struct {
+	NetEventHeader0
+	Reserved1 uint32
+	_         [4]byte
+	Reserved  [48]byte
+}
+
+// NetEvent1 is FWPM_NET_EVENT1 {FWPM_NET_EVENT_HEADER1 header; FWPM_NET_EVENT_TYPE
+// type; union {FWPM_NET_EVENT_IKEEXT_MM_FAILURE1 *ikeMmFailure; ...;
+// FWPM_NET_EVENT_CLASSIFY_DROP1 *classifyDrop; ...};}: 160 bytes, what
+// FwpmNetEventEnum1 returns and the FwpmNetEventSubscribe0 callback receives. Every
+// union member is a pointer; Event points at the member the type selects.
+type NetEvent1 struct {
+	Header NetEventHeader1
 	Type   uint32
 	_      [4]byte
 	Event  unsafe.Pointer
 }
 
-// NetEventClassifyDrop0 is FWPM_NET_EVENT_CLASSIFY_DROP0 {UINT64 filterId; UINT16
-// layerId;}: 16 bytes.
-type NetEventClassifyDrop0 struct {
-	FilterID uint64
-	LayerID  uint16
-	_        [6]byte
+// NetEventClassifyDrop1 is FWPM_NET_EVENT_CLASSIFY_DROP1 {UINT64 filterId; UINT16
+// layerId; UINT32 reauthReason; UINT32 originalProfile; UINT32 currentProfile; UINT32
+// msFwpDirection; BOOL isLoopback;}: 32 bytes.
+type NetEventClassifyDrop1 struct {
+	FilterID        uint64
+	LayerID         uint16
+	_               [2]byte
+	ReauthReason    uint32
+	OriginalProfile uint32
+	CurrentProfile  uint32
+	MsFwpDirection  uint32
+	IsLoopback      int32
+}
+
+// msFwpDirection values. FWPM_NET_EVENT_CLASSIFY_DROP1's page lists FWP_DIRECTION_IN
+// (0x3900), FWP_DIRECTION_OUT (0x3901) and FWP_DIRECTION_FORWARD (0x3902), while
+// FWPM_NET_EVENT_CLASSIFY_ALLOW0's says FWP_DIRECTION_INBOUND (1) or OUTBOUND (0) for
+// the same field: which one Windows writes is undocumented, so both are read.
+const (
+	MsFwpDirectionIn      = 0x3900
+	MsFwpDirectionOut     = 0x3901
+	MsFwpDirectionForward = 0x3902
+)
+
+// NetEventSubscription0 is FWPM_NET_EVENT_SUBSCRIPTION0 {FWPM_NET_EVENT_ENUM_TEMPLATE0
+// *enumTemplate; UINT32 flags; GUID sessionKey;}: the GUID (4-aligned) at 12, 32
+// bytes.
+type NetEventSubscription0 struct {
+	EnumTemplate *NetEventEnumTemplate0
+	Flags        uint32
+	SessionKey   GUID
+	_            [4]byte
 }
 
 // NetEventEnumTemplate0 is FWPM_NET_EVENT_ENUM_TEMPLATE0 {FILETIME startTime; FILETIME

@@ -61,7 +61,9 @@ var (
 	procFwpmGetAppIdFromFileName0      = modfwpuclnt.NewProc("FwpmGetAppIdFromFileName0")
 	procFwpmNetEventCreateEnumHandle0  = modfwpuclnt.NewProc("FwpmNetEventCreateEnumHandle0")
 	procFwpmNetEventDestroyEnumHandle0 = modfwpuclnt.NewProc("FwpmNetEventDestroyEnumHandle0")
-	procFwpmNetEventEnum0              = modfwpuclnt.NewProc("FwpmNetEventEnum0")
+	procFwpmNetEventEnum1              = modfwpuclnt.NewProc("FwpmNetEventEnum1")
+	procFwpmNetEventSubscribe0         = modfwpuclnt.NewProc("FwpmNetEventSubscribe0")
+	procFwpmNetEventUnsubscribe0       = modfwpuclnt.NewProc("FwpmNetEventUnsubscribe0")
 	procFwpmProviderAdd0               = modfwpuclnt.NewProc("FwpmProviderAdd0")
 	procFwpmProviderCreateEnumHandle0  = modfwpuclnt.NewProc("FwpmProviderCreateEnumHandle0")
 	procFwpmProviderDeleteByKey0       = modfwpuclnt.NewProc("FwpmProviderDeleteByKey0")
@@ -244,8 +246,24 @@ func FwpmNetEventDestroyEnumHandle0(engineHandle windows.Handle, enumHandle wind
 	return
 }
 
-func FwpmNetEventEnum0(engineHandle windows.Handle, enumHandle windows.Handle, numEntriesRequested uint32, entries ***NetEvent0, numEntriesReturned *uint32) (ret error) {
-	r0, _, _ := syscall.SyscallN(procFwpmNetEventEnum0.Addr(), uintptr(engineHandle), uintptr(enumHandle), uintptr(numEntriesRequested), uintptr(unsafe.Pointer(entries)), uintptr(unsafe.Pointer(numEntriesReturned)))
+func FwpmNetEventEnum1(engineHandle windows.Handle, enumHandle windows.Handle, numEntriesRequested uint32, entries ***NetEvent1, numEntriesReturned *uint32) (ret error) {
+	r0, _, _ := syscall.SyscallN(procFwpmNetEventEnum1.Addr(), uintptr(engineHandle), uintptr(enumHandle), uintptr(numEntriesRequested), uintptr(unsafe.Pointer(entries)), uintptr(unsafe.Pointer(numEntriesReturned)))
+	if uint32(r0) != 0 {
+		ret = syscall.Errno(uint32(r0))
+	}
+	return
+}
+
+func FwpmNetEventSubscribe0(engineHandle windows.Handle, subscription *NetEventSubscription0, callback uintptr, context uintptr, eventsHandle *windows.Handle) (ret error) {
+	r0, _, _ := syscall.SyscallN(procFwpmNetEventSubscribe0.Addr(), uintptr(engineHandle), uintptr(unsafe.Pointer(subscription)), uintptr(callback), uintptr(context), uintptr(unsafe.Pointer(eventsHandle)))
+	if uint32(r0) != 0 {
+		ret = syscall.Errno(uint32(r0))
+	}
+	return
+}
+
+func FwpmNetEventUnsubscribe0(engineHandle windows.Handle, eventsHandle windows.Handle) (ret error) {
+	r0, _, _ := syscall.SyscallN(procFwpmNetEventUnsubscribe0.Addr(), uintptr(engineHandle), uintptr(eventsHandle))
 	if uint32(r0) != 0 {
 		ret = syscall.Errno(uint32(r0))
 	}
