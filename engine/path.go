@@ -323,7 +323,7 @@ func (s *Stack) afterALE(res *Result, f *Flow, c *classifyCtx, p *Packet) {
 		if !s.classify(res, layer(layers.StreamPacketV4, layers.StreamPacketV6, p), c, "TCP packet of the flow (wfpsim: STREAM_PACKET sits next to the transport layer)") {
 			return
 		}
-		if data := p.StreamBytes(); len(data) > 0 && !s.stream(res, f, c, p, data) {
+		if !s.offerStream(res, f, c, p) {
 			return
 		}
 		s.tcpEnd(f, p, inbound)
@@ -331,8 +331,23 @@ func (s *Stack) afterALE(res *Result, f *Flow, c *classifyCtx, p *Packet) {
 		return
 	}
 	if inbound && res.Verdict == wfp.ActionPermit && res.Reason == "" {
-		res.Reason = "delivered"
+		res.Reason = "delivered" + res.streamNote
 	}
+}
+
+// offerStream offers a TCP segment's stream bytes to the stream layer (rule D5). A
+// segment that hands the stream nothing new (Packet.StreamSet with no Stream: a
+// retransmission, or data waiting for an earlier segment) is not indicated there,
+// and its result's reason says why.
+func (s *Stack) offerStream(res *Result, f *Flow, c *classifyCtx, p *Packet) bool {
+	data := p.StreamBytes()
+	if len(data) == 0 {
+		if p.StreamSet && len(p.Payload) > 0 {
+			res.streamNote = "; its data gave the stream nothing new (a retransmission, or bytes waiting for an earlier segment): not indicated at STREAM"
+		}
+		return true
+	}
+	return s.stream(res, f, c, p, data)
 }
 
 // establishes reports whether this packet completes the flow's establishment: for
@@ -449,7 +464,7 @@ func (s *Stack) sendNetwork(res *Result, iface *Interface, p *Packet, c *classif
 		s.classify(res, layers.OutboundMACFrameEthernet, c, "frame sent")
 	}
 	if res.Verdict == wfp.ActionPermit && res.Reason == "" {
-		res.Reason = "sent"
+		res.Reason = "sent" + res.streamNote
 	}
 }
 
@@ -495,7 +510,7 @@ func (s *Stack) sendTransport(res *Result, iface *Interface, p *Packet) bool {
 		res.Flow = f
 	}
 	if p.Protocol == 6 {
-		if data := p.StreamBytes(); len(data) > 0 && !s.stream(res, f, c, p, data) {
+		if !s.offerStream(res, f, c, p) {
 			return false
 		}
 		if !s.classify(res, layer(layers.StreamPacketV4, layers.StreamPacketV6, p), c, "TCP packet of the flow (wfpsim: STREAM_PACKET sits next to the transport layer)") {

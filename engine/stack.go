@@ -159,6 +159,8 @@ type Result struct {
 	Replies []*Result
 	// Pending: a fragment was buffered until its datagram is complete.
 	Pending bool
+	// streamNote completes the reason of a segment not indicated at STREAM.
+	streamNote string
 }
 
 // Dropped reports whether the packet was blocked.

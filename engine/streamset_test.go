@@ -30,6 +30,7 @@ func TestStreamSeesReassembledBytes(t *testing.T) {
 	for _, s := range r.Steps {
 		assert.NotEqual(t, layers.StreamV4, s.Layer, "a retransmission is not indicated at STREAM")
 	}
+	assert.Contains(t, r.Reason, "delivered; its data gave the stream nothing new")
 	seg("!", "", true)             // ahead of a gap: held by TCP
 	seg(" world", " world!", true) // fills the gap: both pieces, in order
 	seg("plain", "", false)        // no reassembly: Payload as it is
