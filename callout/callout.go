@@ -95,8 +95,12 @@ type Metadata struct {
 	PacketDirection           wfp.Direction // FWPS_METADATA_FIELD_PACKET_DIRECTION
 	// DiscardReason is set at discard layers (rule C20).
 	DiscardReason DiscardReason
-	// TransportEndpointHandle matches ENDPOINT_CLOSURE with RESOURCE_RELEASE (rule C8).
+	// TransportEndpointHandle names the endpoint (rule C8): the same handle at its
+	// RESOURCE_ASSIGNMENT and RESOURCE_RELEASE, and for a TCP connection at its ALE
+	// authorization and its ENDPOINT_CLOSURE.
 	TransportEndpointHandle uint64
+	// ParentEndpointHandle is the listening endpoint of an accepted TCP connection.
+	ParentEndpointHandle uint64
 	ICMPIDAndSequence       uint32
 	FrameLength             uint32
 	// InjectedBy is the injection handle of the callout that injected this packet, 0
@@ -126,6 +130,7 @@ const (
 	MetaPacketDirection         MetadataFields = 0x40000
 	MetaFrameLength             MetadataFields = 0x2000000
 	MetaICMPIDAndSequence       MetadataFields = 0x8000000
+	MetaParentEndpointHandle    MetadataFields = 0x4000000
 )
 
 // Has reports whether the metadata member f is valid.

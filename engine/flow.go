@@ -90,8 +90,12 @@ type Flow struct {
 	finSeen      [2]bool // per direction
 	lastFIN      int8    // the direction (0 out, 1 in) of the second FIN
 	contexts     []flowContext
-	prev, next   *Flow // the flow table's recency list
-	stream       [2]streamState
+	// handle and parent are the flow's FWPS_METADATA_FIELD_TRANSPORT_ENDPOINT_HANDLE
+	// and PARENT_ENDPOINT_HANDLE; closure: it ends with an ENDPOINT_CLOSURE (rule C8).
+	handle, parent uint64
+	closure        bool
+	prev, next     *Flow // the flow table's recency list
+	stream         [2]streamState
 }
 
 // owner is a process with its app id computed once (shared by its flows).
@@ -253,10 +257,14 @@ func (s *Stack) endFlow(f *Flow, why string) {
 	}
 	f.State = FlowClosed
 	s.flows.remove(f)
+	if f.closure {
+		s.closeEndpoint(s.flowCtx(f), why)
+	}
 	if ep := f.ep; ep != nil {
 		// An implicit bind ends with its last flow; a socket of the host stays bound.
 		if ep.flows--; ep.flows <= 0 && ep.sock == nil && s.endpoints[ep.key] == ep {
 			delete(s.endpoints, ep.key)
+			s.release(ep, "its last flow ended")
 		}
 		f.ep = nil
 	}

@@ -39,6 +39,7 @@ func (s *Stack) Inject(req callout.InjectRequest) error {
 	s.injecting++
 	defer func() { s.injecting-- }()
 	res := new(Result)
+	defer s.walking(res)()
 	switch req.Kind {
 	case callout.InjectNetworkSend, callout.InjectTransportSend:
 		// A send injection enters below the stream and datagram layers: at the

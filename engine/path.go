@@ -26,6 +26,7 @@ func (s *Stack) Receive(ifIndex uint32, p *Packet) *Result {
 // ReceiveInto is Receive writing into res, whose buffers it reuses: a packet of an
 // established flow then costs no allocation with tracing off.
 func (s *Stack) ReceiveInto(ifIndex uint32, p *Packet, res *Result) {
+	defer s.walking(res)()
 	s.begin(res, p, wfp.DirectionInbound)
 	s.receive(ifIndex, p, res)
 }
@@ -250,6 +251,7 @@ func (s *Stack) newFlow(key flowKey, dir wfp.Direction, sock *Socket, iface *Int
 	if sock != nil {
 		f.owner = s.ownerOf(sock.PID)
 	}
+	s.flowHandles(f)
 	return f
 }
 
@@ -258,6 +260,7 @@ func (s *Stack) newFlow(key flowKey, dir wfp.Direction, sock *Socket, iface *Int
 // that decision.
 func (s *Stack) authorize(res *Result, f *Flow, ale *layers.Layer, c *classifyCtx, note string) bool {
 	f.Layer = ale
+	f.closure = f.key.proto == 6 // rule C8: one ENDPOINT_CLOSURE per AUTH_CONNECT/RECV_ACCEPT indication
 	if evicted := s.flows.add(f); evicted != nil {
 		s.endFlow(evicted, fmt.Sprintf("evicted: the flow table holds at most %d flows", s.opts.MaxFlows))
 	}
@@ -269,6 +272,11 @@ func (s *Stack) authorize(res *Result, f *Flow, ale *layers.Layer, c *classifyCt
 	res.Flow = f
 	if !ok {
 		f.State = FlowBlocked
+		if f.closure {
+			// The connection fails now; the flow stays to report its later packets.
+			f.closure = false
+			s.closeEndpoint(s.flowCtx(f), "its connection was blocked at "+ale.Name)
+		}
 		return false
 	}
 	f.State = FlowAuthorized
@@ -406,6 +414,7 @@ func (s *Stack) Send(p *Packet) *Result {
 
 // SendInto is Send writing into res, whose buffers it reuses.
 func (s *Stack) SendInto(p *Packet, res *Result) {
+	defer s.walking(res)()
 	s.begin(res, p, wfp.DirectionOutbound)
 	s.send(p, res)
 }
@@ -597,8 +606,14 @@ func (s *Stack) assign(res *Result, p *Packet, c *classifyCtx, sock *Socket) boo
 			bc.flags |= flagWildcardBind
 		}
 	}
+	ep := &endpoint{key: k, sock: sock, handle: s.newHandle()}
+	bc.handle = ep.handle
 	ok := s.classify(res, layer(layers.ALEResourceAssignmentV4, layers.ALEResourceAssignmentV6, p), &bc, "bind: resource assignment (rule C2)")
-	s.endpoints[k] = &endpoint{key: k, sock: sock, blocked: !ok}
+	ep.blocked = !ok
+	s.endpoints[k] = ep
+	if !ok {
+		s.release(ep, "the bind was blocked")
+	}
 	return ok
 }
 
@@ -607,6 +622,7 @@ func (s *Stack) assign(res *Result, p *Packet, c *classifyCtx, sock *Socket) boo
 func (s *Stack) Listen(sock Socket) *Result {
 	p := &Packet{IPVersion: ipVersion(sock.Local.Addr()), Src: sock.Local.Addr(), SrcPort: sock.Local.Port(), Protocol: 6}
 	res := new(Result)
+	defer s.walking(res)()
 	s.begin(res, p, wfp.DirectionInbound)
 	sock.Listen = true
 	c := &classifyCtx{pkt: p, dir: wfp.DirectionInbound, local: sock.Local.Addr(), lport: sock.Local.Port(), proto: 6}
@@ -616,10 +632,17 @@ func (s *Stack) Listen(sock Socket) *Result {
 	if o := s.ownerOf(sock.PID); o != nil {
 		c.proc, c.appID = o.proc, o.appID
 	}
+	ep := &endpoint{key: flowKey{proto: 6, local: sock.Local}, sock: &sock, handle: s.newHandle()}
+	s.endpoints[ep.key] = ep
+	c.handle = ep.handle
 	if !s.classify(res, layer(layers.ALEResourceAssignmentV4, layers.ALEResourceAssignmentV6, p), c, "bind: resource assignment (rule C1)") {
+		ep.blocked = true
+		s.release(ep, "the bind was blocked")
 		return res
 	}
 	if !s.classify(res, layer(layers.ALEAuthListenV4, layers.ALEAuthListenV6, p), c, "listen() (rule C1)") {
+		ep.blocked = true // it never listened: released, not closed
+		s.release(ep, "listen() was blocked")
 		return res
 	}
 	s.host.Sockets = append(s.host.Sockets, sock)

@@ -63,6 +63,13 @@ type Stack struct {
 	// sockIdx indexes host.Sockets[:sockIndexed] by protocol and port (socketFor).
 	sockIdx     map[sockPort][]int
 	sockIndexed int
+	// handles numbers endpoints (rule C8); cur is the result of the packet being
+	// walked, which a flow's or endpoint's end records its steps in (nil between
+	// packets).
+	handles uint64
+	cur     *Result
+	spare   Result // the steps of a lifetime classification between packets
+	ends    []lifetimeStep
 
 	log    []string
 	faults []string
@@ -74,6 +81,10 @@ type endpoint struct {
 	sock    *Socket // nil for an implicit bind
 	blocked bool
 	flows   int // live flows using the endpoint
+	// handle is its FWPS_METADATA_FIELD_TRANSPORT_ENDPOINT_HANDLE (rule C8); released
+	// is set once RESOURCE_RELEASE was indicated for it.
+	handle   uint64
+	released bool
 }
 
 type mcastKey struct {
@@ -170,7 +181,10 @@ func (r *Result) Dropped() bool { return r.Verdict == wfp.ActionBlock }
 func (s *Stack) begin(res *Result, p *Packet, dir wfp.Direction) {
 	s.packets++
 	if p.Time.After(s.now) {
+		cur := s.cur
+		s.cur = nil // flows that time out end between packets
 		s.Advance(p.Time)
+		s.cur = cur
 	}
 	*res = Result{Packet: p, Number: s.packets, Direction: dir, Verdict: wfp.ActionPermit, Steps: res.Steps[:0]}
 }
@@ -217,11 +231,13 @@ func (s *Stack) lookup(k flowKey) *Flow {
 	return f
 }
 
-// Close ends every flow (their contexts' FlowDelete is called).
+// Close ends every flow (their contexts' FlowDelete is called), then closes and
+// releases every endpoint still bound (rule C8).
 func (s *Stack) Close() {
 	for _, f := range s.Flows() {
 		s.endFlow(f, "the stack closed")
 	}
+	s.releaseAll("the stack closed")
 }
 
 // classify runs one layer, records the step, and on a block indicates the packet at
@@ -271,7 +287,7 @@ func (s *Stack) classifyOnly(res *Result, l *layers.Layer, c *classifyCtx, note 
 	}
 	sc := s.scratchAt(s.injecting)
 	sc.meta = callout.Metadata{}
-	s.fillMetadata(&sc.meta, c)
+	s.fillMetadata(&sc.meta, l, c)
 	sc.vals = c.valuesInto(l, sc.vals, &s.boxes)
 	req := Request{Layer: l, Values: sc.vals, Meta: &sc.meta, LayerData: s.layerDataInto(l, c, &sc.pkt)}
 	if c.flow != nil {
@@ -312,12 +328,12 @@ func (s *Stack) scratchAt(depth int) *scratch {
 // metadata returns FWPS_INCOMING_METADATA_VALUES0 for a context, freshly allocated.
 func (s *Stack) metadata(l *layers.Layer, c *classifyCtx) *callout.Metadata {
 	m := &callout.Metadata{}
-	s.fillMetadata(m, c)
+	s.fillMetadata(m, l, c)
 	return m
 }
 
 // fillMetadata fills FWPS_INCOMING_METADATA_VALUES0 with what the stack knows.
-func (s *Stack) fillMetadata(m *callout.Metadata, c *classifyCtx) {
+func (s *Stack) fillMetadata(m *callout.Metadata, l *layers.Layer, c *classifyCtx) {
 	m.Kernel, m.PacketDirection, m.Fields = s, c.dir, callout.MetaPacketDirection
 	if c.pkt != nil {
 		m.InjectedBy = c.pkt.InjectedBy
@@ -351,6 +367,14 @@ func (s *Stack) fillMetadata(m *callout.Metadata, c *classifyCtx) {
 	if c.discard != nil {
 		m.DiscardReason = *c.discard
 		m.Fields |= callout.MetaDiscardReason
+	}
+	if c.handle != 0 && endpointHandleLayers()[l] {
+		m.TransportEndpointHandle = c.handle
+		m.Fields |= callout.MetaTransportEndpointHandle
+		if c.parent != 0 {
+			m.ParentEndpointHandle = c.parent
+			m.Fields |= callout.MetaParentEndpointHandle
+		}
 	}
 }
 
@@ -441,6 +465,7 @@ func (s *Stack) initCtx(c *classifyCtx, p *Packet, dir wfp.Direction, iface *Int
 // withFlow adds the flow's process, app id and direction to a context.
 func (c *classifyCtx) withFlow(f *Flow) *classifyCtx {
 	c.flow, c.connDir = f, f.Direction
+	c.handle, c.parent = f.handle, f.parent
 	if f.owner != nil {
 		c.proc, c.appID = f.owner.proc, f.owner.appID
 	}
@@ -516,4 +541,22 @@ func (s *Stack) idleFor(proto uint8) time.Duration {
 		return s.opts.TCPIdle
 	}
 	return s.opts.UDPIdle
+}
+
+// walking makes res the result of the walk under way, and returns the function that
+// restores the previous one (an injection walks inside another walk).
+// The endpoint lifetime classifications a walk causes (rule C8) run at its end, after
+// the packet's own layers.
+func (s *Stack) walking(res *Result) func() {
+	prev, queued := s.cur, len(s.ends)
+	s.cur = res
+	return func() {
+		for i := queued; i < len(s.ends); i++ {
+			e := s.ends[i]
+			s.classifyOnly(res, e.layer, e.ctx, e.note)
+		}
+		clear(s.ends[queued:])
+		s.ends = s.ends[:queued]
+		s.cur = prev
+	}
 }

@@ -28,6 +28,8 @@ type classifyCtx struct {
 	flow          *Flow
 	discard       *callout.DiscardReason
 	stream        *callout.StreamPacket // layer data at the stream layer
+	// handle and parent are the endpoint handles of rule C8 (0: none).
+	handle, parent uint64
 }
 
 // NL_ADDRESS_TYPE values (nldef.h) for the *_ADDRESS_TYPE fields.

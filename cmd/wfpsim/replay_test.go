@@ -87,7 +87,7 @@ func TestReplayJSONLines(t *testing.T) {
 	assert.Contains(t, errOut, "wfpsim: treating 192.168.1.20, 2001:db8:1::20 as local: it sent 3 of the 6 TCP SYNs")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	assert.Len(t, lines, 17)
-	assert.Equal(t, `{"n":21,"direction":"outbound","flow":"tcp 192.168.1.20:49703 -> 192.168.1.10:445","verdict":"block","layer":"FWPM_LAYER_ALE_AUTH_CONNECT_V4","filter":"block-smb-out","layers":[{"layer":"FWPM_LAYER_ALE_RESOURCE_ASSIGNMENT_V4","action":"permit"},{"layer":"FWPM_LAYER_ALE_AUTH_CONNECT_V4","action":"block"}]}`, lines[0])
+	assert.Equal(t, `{"n":21,"direction":"outbound","flow":"tcp 192.168.1.20:49703 -> 192.168.1.10:445","verdict":"block","layer":"FWPM_LAYER_ALE_AUTH_CONNECT_V4","filter":"block-smb-out","layers":[{"layer":"FWPM_LAYER_ALE_RESOURCE_ASSIGNMENT_V4","action":"permit"},{"layer":"FWPM_LAYER_ALE_AUTH_CONNECT_V4","action":"block"},{"layer":"FWPM_LAYER_ALE_ENDPOINT_CLOSURE_V4","action":"permit"}]}`, lines[0])
 	// Two captures: each line names its file.
 	out, _, code = runCLI("replay", "--format", "jsonl", wsPcap, "../../testdata/pcap/generated/nano.pcap")
 	require.Equal(t, 0, code)

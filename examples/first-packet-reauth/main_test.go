@@ -20,11 +20,14 @@ func Example() {
 	// inbound  response passes  no ALE layer: the flow is known
 	// -- the admin adds a block for the server at ALE_AUTH_CONNECT_V4, mid-flow
 	// outbound request  DROPPED ALE_AUTH_CONNECT_V4 block (reauthorization: the policy at this layer changed (rule D2))
+	//                           ALE_ENDPOINT_CLOSURE_V4 permit (endpoint closure: reauthorization blocked it (rule C8))
+	//                           ALE_RESOURCE_RELEASE_V4 permit (resource release: its last flow ended (rule C8))
 	//                           blocked at FWPM_LAYER_ALE_AUTH_CONNECT_V4 by filter "block-server"; the flow is torn down (rule C12)
 	// inbound  response DROPPED no ALE layer
 	//                           no connection: a TCP segment with no TCB (not a SYN)
 	// -- a new connection to the server
 	// outbound SYN      DROPPED ALE_RESOURCE_ASSIGNMENT_V4 permit (bind: resource assignment (rule C2))
 	//                           ALE_AUTH_CONNECT_V4 block (connect(): no packet is attached (rule C2))
+	//                           ALE_ENDPOINT_CLOSURE_V4 permit (endpoint closure: its connection was blocked at FWPM_LAYER_ALE_AUTH_CONNECT_V4 (rule C8))
 	//                           blocked at FWPM_LAYER_ALE_AUTH_CONNECT_V4 by filter "block-server"
 }
