@@ -101,8 +101,8 @@ type Metadata struct {
 	TransportEndpointHandle uint64
 	// ParentEndpointHandle is the listening endpoint of an accepted TCP connection.
 	ParentEndpointHandle uint64
-	ICMPIDAndSequence       uint32
-	FrameLength             uint32
+	ICMPIDAndSequence    uint32
+	FrameLength          uint32
 	// InjectedBy is the injection handle of the callout that injected this packet, 0
 	// when it was not injected (FwpsQueryPacketInjectionState0): a callout skips its
 	// own packets. At a callout_terminating filter, return Permit (not Continue) for
