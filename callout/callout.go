@@ -185,6 +185,21 @@ type Kernel interface {
 	FlowRemoveContext(flowID uint64, layerID wfp.LayerID, calloutID wfp.CalloutID) error
 	// Inject re-enters a (possibly modified) packet into the stack (FwpsInject*).
 	Inject(req InjectRequest) error
+	// StreamInject is FwpsStreamInjectAsync0: data enters a flow's stream just below
+	// the injecting callout's filter, in the direction its flags say; the filters of
+	// lower-weight sublayers see it, the injector does not see it again (rule D5).
+	StreamInject(req StreamInjectRequest) error
+}
+
+// StreamInjectRequest is what FwpsStreamInjectAsync0 is given.
+type StreamInjectRequest struct {
+	Handle    uint64 // the injection handle
+	FlowID    uint64 // the flow's FWPS_METADATA_FIELD_FLOW_HANDLE
+	CalloutID wfp.CalloutID
+	LayerID   wfp.LayerID // FWPS_LAYER_STREAM_V4 or _V6, the flow's
+	// Flags hold StreamFlagSend or StreamFlagReceive: the direction of the data.
+	Flags StreamFlags
+	Data  []byte
 }
 
 // InjectKind says where an injected packet enters the stack.

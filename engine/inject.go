@@ -12,9 +12,12 @@ import (
 // callout that re-injects everything it sees would otherwise loop forever.
 const maxInjectionDepth = 8
 
-// Injected records one injection and what became of the packet.
+// Injected records one injection and what became of the packet: Request for a
+// packet injection (FwpsInject*), Stream for stream data injected outside a walk
+// of its stream (FwpsStreamInjectAsync0).
 type Injected struct {
 	Request callout.InjectRequest
+	Stream  *callout.StreamInjectRequest
 	Result  *Result
 }
 

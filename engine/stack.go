@@ -70,6 +70,10 @@ type Stack struct {
 	cur     *Result
 	spare   Result // the steps of a lifetime classification between packets
 	ends    []lifetimeStep
+	// streamWalks are the stream walks under way (innermost last) and
+	// pendingInjections the stream injections waiting for their injector to return.
+	streamWalks       []*streamWalk
+	pendingInjections []streamInjection
 
 	log    []string
 	faults []string

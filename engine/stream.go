@@ -60,8 +60,8 @@ import (
 // a Trace when tracing), its Note saying what was offered and what the filter answered.
 // When no filter at STREAM matches, one ordinary Step records the classification.
 //
-// Not modelled: injected stream data (FwpsStreamInjectAsync0) and its rule that the
-// injector does not see it again; FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW and
+// Injected stream data (FwpsStreamInjectAsync0): see streaminject.go. Not modelled:
+// FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW and
 // ALLOW_MID_STREAM_INSPECTION (rule D11); the re-sending of held outbound bytes.
 
 // streamBufferLimit is how much stream data WFP buffers for NEED_MORE_DATA (about
@@ -128,6 +128,7 @@ type streamWalk struct {
 	stages []stageRef
 
 	passed, blocked, held int
+	injectedBytes         int // bytes callouts injected during the walk (FwpsStreamInjectAsync0)
 	dropped, deferred     bool
 	absorbed              bool
 	blocker               *cfilter // the first filter that blocked bytes
@@ -185,6 +186,7 @@ func (s *Stack) stream(res *Result, f *Flow, in *classifyCtx, p *Packet, data []
 		return true
 	}
 	w.d = st.dir()
+	s.streamWalks = append(s.streamWalks, w)
 	w.offer(0, data)
 	if fin {
 		// NO_MORE_DATA: every stage still holding bytes must decide now.
@@ -224,6 +226,7 @@ func (s *Stack) StreamContinue(flowID uint64, dir wfp.Direction) (*Result, error
 	l := layer(layers.StreamV4, layers.StreamV6, c.pkt)
 	w := s.newStreamWalk(res, f, c, l, flags, false)
 	w.d = d
+	s.streamWalks = append(s.streamWalks, w)
 	for j := range w.stages {
 		if sg := d.stages[w.stages[j].f.id]; sg != nil && sg.deferred {
 			sg.deferred = false
@@ -420,6 +423,7 @@ func (w *streamWalk) offer(i int, data []byte) {
 		default:
 			w.offer(i+1, piece)
 		}
+		w.flushInjections(ref)
 		if len(rest) == 0 || w.dropped {
 			return
 		}
@@ -521,6 +525,10 @@ func (w *streamWalk) step(ref stageRef, action wfp.ActionType, absorb bool, note
 // finish writes the walk's outcome into the result and reports whether the segment
 // goes on.
 func (w *streamWalk) finish() bool {
+	w.flushInjections(stageRef{})
+	if n := len(w.s.streamWalks); n > 0 && w.s.streamWalks[n-1] == w {
+		w.s.streamWalks = w.s.streamWalks[:n-1]
+	}
 	res := w.res
 	setBlock := func(f *cfilter) {
 		res.Verdict, res.DroppedAt = wfp.ActionBlock, w.l
@@ -536,8 +544,13 @@ func (w *streamWalk) finish() bool {
 		w.s.endFlow(w.fl, "a stream callout dropped the connection")
 		return false
 	case w.passed > 0:
-		if w.blocked > 0 {
+		switch {
+		case w.blocked > 0 && w.injectedBytes > 0:
+			res.Reason = fmt.Sprintf("stream: %d bytes delivered (%d of them injected by a callout), %d blocked by filter %q", w.passed, w.injectedBytes, w.blocked, w.blocker.name)
+		case w.blocked > 0:
 			res.Reason = fmt.Sprintf("stream: %d bytes delivered, %d blocked by filter %q", w.passed, w.blocked, w.blocker.name)
+		case w.injectedBytes > 0:
+			res.Reason = fmt.Sprintf("stream: %d bytes delivered (%d of them injected by a callout)", w.passed, w.injectedBytes)
 		}
 		return true
 	case w.blocked > 0:
