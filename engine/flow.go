@@ -261,8 +261,10 @@ func (s *Stack) endFlow(f *Flow, why string) {
 		s.closeEndpoint(s.flowCtx(f), why)
 	}
 	if ep := f.ep; ep != nil {
-		// An implicit bind ends with its last flow; a socket of the host stays bound.
-		if ep.flows--; ep.flows <= 0 && ep.sock == nil && s.endpoints[ep.key] == ep {
+		// An implicit bind ends with its last flow, and so does a connecting TCP
+		// socket of the host; a listening or UDP socket of the host stays bound.
+		goes := ep.sock == nil || (ep.key.proto == 6 && !ep.sock.Listen)
+		if ep.flows--; ep.flows <= 0 && goes && s.endpoints[ep.key] == ep {
 			delete(s.endpoints, ep.key)
 			s.release(ep, "its last flow ended")
 		}

@@ -12,8 +12,9 @@ import (
 )
 
 // Endpoint lifetime (rule C8). Every RESOURCE_ASSIGNMENT indication is matched by a
-// RESOURCE_RELEASE when the endpoint goes: an implicit bind when its last flow ends,
-// a blocked bind at once, a bound socket of the host when the stack closes. A TCP
+// RESOURCE_RELEASE when the endpoint goes: an implicit bind, or a socket of the host
+// that connects (TCP, not listening), when its last flow ends; a blocked bind at
+// once; a listening socket or a UDP socket of the host when the stack closes. A TCP
 // connection indicated at ALE_AUTH_CONNECT or ALE_AUTH_RECV_ACCEPT is indicated at
 // ALE_ENDPOINT_CLOSURE when its flow ends; another endpoint (UDP, a listening TCP
 // socket) once, when it is released, before RESOURCE_RELEASE. The
@@ -39,11 +40,10 @@ func (s *Stack) flowHandles(f *Flow) {
 		bound = ep.handle
 	}
 	f.handle = bound
-	if f.key.proto == 6 && f.Direction == wfp.DirectionInbound {
+	if f.key.proto == 6 && (f.Direction == wfp.DirectionInbound || bound == 0) {
+		// An accepted connection is an endpoint of its own; so is a connection of a
+		// socket bound before the simulation started.
 		f.handle, f.parent = s.newHandle(), bound
-	}
-	if f.handle == 0 {
-		f.handle = s.newHandle() // an endpoint the simulation never saw bound
 	}
 }
 
