@@ -23,8 +23,9 @@ import (
 //
 // When exactly Windows indicates the closure of a connection is undocumented; wfpsim
 // does it when the flow ends (RST, the last ACK after both FINs, idle timeout,
-// eviction, the stack closing), in the walk of the packet that ended it. Neither
-// layer can drop anything: their decisions are recorded, not enforced.
+// eviction, the stack closing), after the layers of the packet that ended it, in that
+// packet's walk; a blocked connect is closed at once. Neither layer can drop
+// anything: their decisions are recorded, not enforced.
 
 // newHandle numbers a new endpoint.
 func (s *Stack) newHandle() uint64 {
