@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -75,8 +76,36 @@ func TestConfined(t *testing.T) {
 	assert.ErrorContains(t, err, "names its layer")
 }
 
+// The simulator's drop events say what Windows' FWPM_NET_EVENT_CLASSIFY_DROP1 says
+// of a probe: outbound at AUTH_CONNECT, inbound at AUTH_RECV_ACCEPT, and loopback
+// (every probe is; FWP_CONDITION_FLAG_IS_LOOPBACK, rule C17).
+func TestEventDirectionAndLoopback(t *testing.T) {
+	scenarios, err := Load("testdata")
+	require.NoError(t, err)
+	blocks := 0
+	for _, sc := range scenarios {
+		sim, err := Simulate(sc)
+		require.NoError(t, err)
+		for i, o := range sim {
+			if o.Verdict != "block" || o.Direction == "" {
+				continue
+			}
+			blocks++
+			p := sc.Probes[i]
+			assert.True(t, o.Loopback, "%s:%d: %s", sc.File, p.Line, p.Text)
+			switch {
+			case strings.HasPrefix(o.Layer, "ALE_AUTH_CONNECT"):
+				assert.Equal(t, "outbound", o.Direction, "%s:%d", sc.File, p.Line)
+			case strings.HasPrefix(o.Layer, "ALE_AUTH_RECV_ACCEPT"):
+				assert.Equal(t, "inbound", o.Direction, "%s:%d", sc.File, p.Line)
+			}
+		}
+	}
+	assert.Greater(t, blocks, 5)
+}
+
 func TestAgree(t *testing.T) {
-	sim := Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: []string{"hi=a", "lo=b"}}
+	sim := Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: []string{"hi=a", "lo=b"}, Direction: "outbound", Loopback: true}
 	tests := []struct {
 		name string
 		real Outcome
@@ -90,6 +119,8 @@ func TestAgree(t *testing.T) {
 		{"deciders", Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: []string{"hi=a"}}, "deciding filters differ"},
 		{"partial ok", Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: []string{"lo=b"}, Partial: true}, ""},
 		{"partial bad", Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: []string{"lo=c"}, Partial: true}, "deciding filter differs"},
+		{"direction", Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: sim.Deciders, Direction: "inbound", Loopback: true}, "event directions differ"},
+		{"loopback", Outcome{Verdict: "block", Layer: "ALE_AUTH_CONNECT_V4", Deciders: sim.Deciders, Direction: "outbound"}, "event loopback flags differ"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

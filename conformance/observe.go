@@ -48,6 +48,10 @@ func Observe(p *Probe, blocked bool, events []wfp.NetEvent, applied *policy.Appl
 	}
 	o.Layer = layerName(ev.LayerID)
 	o.Veto = ev.Vetoed
+	o.Direction, o.Loopback = "outbound", ev.Loopback
+	if ev.Direction == wfp.DirectionInbound {
+		o.Direction = "inbound"
+	}
 	name := func(id wfp.FilterID) string {
 		if n, ok := applied.FilterNames[id]; ok {
 			return n
@@ -93,6 +97,14 @@ func Agree(sim, real Outcome) string {
 	}
 	if sim.Veto != real.Veto {
 		return "veto differs"
+	}
+	if sim.Direction != "" && real.Direction != "" {
+		if sim.Direction != real.Direction {
+			return "event directions differ"
+		}
+		if sim.Loopback != real.Loopback {
+			return "event loopback flags differ"
+		}
 	}
 	if real.Partial {
 		if len(real.Deciders) == 1 && slices.Contains(sim.Deciders, real.Deciders[0]) {

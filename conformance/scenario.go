@@ -58,6 +58,10 @@ type Outcome struct {
 	// Partial: only the final deciding filter is known (a net event without
 	// terminatingFiltersInfo); Deciders then holds that one filter.
 	Partial bool
+	// Direction ("inbound", "outbound") and Loopback are what the probe's net event
+	// says; Direction is "" when no event was seen.
+	Direction string
+	Loopback  bool
 }
 
 func (o Outcome) String() string {

@@ -50,8 +50,11 @@ func simulate(sc *Scenario) (direct, observed []Outcome, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		direct[i] = o
 		observed[i] = Observe(&sc.Probes[i], o.Verdict == "block", after[len(before):], applied, sess)
+		// What the net event says of the packet (direction, loopback) is compared
+		// with Windows' event; the rest of the outcome comes from the walk itself.
+		o.Direction, o.Loopback = observed[i].Direction, observed[i].Loopback
+		direct[i] = o
 	}
 	return direct, observed, nil
 }

@@ -30,7 +30,7 @@ type compiledLayer struct {
 }
 
 type headerFields struct {
-	protocol, localAddr, remoteAddr, localPort, remotePort, appID, userID, direction int
+	protocol, localAddr, remoteAddr, localPort, remotePort, appID, userID, direction, flags int
 }
 
 type compiledSublayer struct {
@@ -357,6 +357,7 @@ func headerIndices(l *layers.Layer) headerFields {
 		remoteAddr: idx(layers.ConditionIPRemoteAddress), localPort: idx(layers.ConditionIPLocalPort),
 		remotePort: idx(layers.ConditionIPRemotePort), appID: idx(layers.ConditionALEAppID),
 		userID: idx(layers.ConditionALEUserID), direction: idx(layers.ConditionDirection),
+		flags: idx(layers.ConditionFlags),
 	}
 	return h
 }

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"sync"
 
+	"github.com/wfpsim/wfpsim/callout"
 	"github.com/wfpsim/wfpsim/wfp"
 )
 
@@ -69,6 +70,11 @@ func (e *Engine) recordEvent(cl *compiledLayer, req *Request, d *Decision) {
 	}
 	ev := wfp.NetEvent{Type: typ, FilterID: d.FilterID, Vetoed: d.Vetoed}
 	ev.Header.TimeStamp = e.now()
+	if req.Meta != nil && req.Meta.Has(callout.MetaPacketDirection) {
+		// The packet's direction, as msFwpDirection says, at every layer (most ALE
+		// layers have no DIRECTION field to take it from).
+		ev.Direction = req.Meta.PacketDirection
+	}
 	if req.Layer.IDKnown {
 		ev.LayerID = req.Layer.ID
 	}
@@ -89,8 +95,11 @@ func (e *Engine) recordEvent(cl *compiledLayer, req *Request, d *Decision) {
 		if a, ok := valueAt(v, h.appID).(wfp.ByteBlob); ok {
 			ev.Header.AppID = append(wfp.ByteBlob(nil), a...)
 		}
-		if dir, ok := valueAt(v, h.direction).(wfp.Uint32); ok {
+		if dir, ok := valueAt(v, h.direction).(wfp.Uint32); ok && (req.Meta == nil || !req.Meta.Has(callout.MetaPacketDirection)) {
 			ev.Direction = wfp.Direction(dir)
+		}
+		if fl, ok := valueAt(v, h.flags).(wfp.Uint32); ok {
+			ev.Loopback = fl&flagIsLoopback != 0
 		}
 	}
 	for _, s := range d.Sublayers {
