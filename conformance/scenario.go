@@ -75,6 +75,13 @@ func (o Outcome) String() string {
 	for _, d := range o.Deciders {
 		s += " " + d
 	}
+	if o.Direction != "" {
+		s += " [" + o.Direction
+		if o.Loopback {
+			s += ", loopback"
+		}
+		s += "]"
+	}
 	return s
 }
 
