@@ -191,6 +191,22 @@ type Kernel interface {
 	StreamInject(req StreamInjectRequest) error
 }
 
+// RegisterFlags are the FWP_CALLOUT_FLAG_* flags a driver registers its callout with
+// (FWPS_CALLOUT0.flags).
+type RegisterFlags uint32
+
+const (
+	// FlagConditionalOnFlow (FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW): the callout is
+	// called only on flows that hold one of its contexts (rule D11).
+	FlagConditionalOnFlow RegisterFlags = 0x1
+)
+
+// Flagged is implemented by a callout registered with FWP_CALLOUT_FLAG_* flags; a
+// callout that does not implement it has none.
+type Flagged interface {
+	RegisterFlags() RegisterFlags
+}
+
 // StreamInjectRequest is what FwpsStreamInjectAsync0 is given.
 type StreamInjectRequest struct {
 	Handle    uint64 // the injection handle

@@ -256,6 +256,10 @@ func (e *Engine) evalFilter(f *cfilter, req *Request, verdict wfp.ActionType, ri
 		tf.callout(name, false, "block (hard): callout not registered (rule A9)")
 		return wfp.ActionBlock, true, false, false
 	}
+	if !invokedOnFlow(code, req.Flow, req.Layer, f.kernel.CalloutID) {
+		tf.callout(name, false, "skipped: conditional on flow, and the flow holds no context of this callout (rule D11)")
+		return 0, false, false, false
+	}
 	entry := verdict
 	if entry == 0 {
 		entry = wfp.ActionNone
@@ -380,3 +384,18 @@ func hardness(a wfp.ActionType, hard bool) string {
 }
 
 func quoteName(s string) string { return fmt.Sprintf("%q", s) }
+
+// invokedOnFlow reports whether a registered callout is called for this
+// classification: one registered with FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW only on a
+// flow that holds one of its contexts at the layer (rule D11); its filter is then
+// skipped as if it did not match.
+func invokedOnFlow(code callout.Callout, flow FlowContexts, l *layers.Layer, id wfp.CalloutID) bool {
+	fl, ok := code.(callout.Flagged)
+	if !ok || fl.RegisterFlags()&callout.FlagConditionalOnFlow == 0 {
+		return true
+	}
+	if flow == nil || !l.IDKnown {
+		return false
+	}
+	return flow.FlowContext(l.ID, id) != 0
+}

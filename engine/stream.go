@@ -60,9 +60,12 @@ import (
 // a Trace when tracing), its Note saying what was offered and what the filter answered.
 // When no filter at STREAM matches, one ordinary Step records the classification.
 //
-// Injected stream data (FwpsStreamInjectAsync0): see streaminject.go. Not modelled:
-// FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW and
-// ALLOW_MID_STREAM_INSPECTION (rule D11); the re-sending of held outbound bytes.
+// Injected stream data (FwpsStreamInjectAsync0): see streaminject.go. A callout
+// registered with FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW (callout.Flagged) is skipped
+// on a flow that holds none of its contexts (rule D11), here as at every layer. Not
+// modelled: FWP_CALLOUT_FLAG_ALLOW_MID_STREAM_INSPECTION (rule D11: every stream
+// callout sees every flow's data, whenever it was added); the re-sending of held
+// outbound bytes.
 
 // streamBufferLimit is how much stream data WFP buffers for NEED_MORE_DATA (about
 // 8 MB, rule D5).
@@ -292,6 +295,10 @@ func (w *streamWalk) offer(i int, data []byte) {
 	}
 	name := w.snap.calloutNames[f.callout]
 	code := w.s.e.registered(f.callout)
+	if code != nil && !invokedOnFlow(code, w.fl, w.l, f.kernel.CalloutID) {
+		w.offer(i+1, data) // rule D11: skipped on a flow without its context, as if it did not match
+		return
+	}
 	if code == nil {
 		if len(data) == 0 {
 			return
