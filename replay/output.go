@@ -108,6 +108,9 @@ func (s *Summary) WriteSummary(w io.Writer, neverMatched []string) error {
 		s.Packets["permit"]+s.Packets["block"], s.Packets["permit"], s.Packets["block"], s.Frames, s.Skipped, s.NotThisHost)
 	fv := s.FlowsByVerdict()
 	fmt.Fprintf(&b, "flows: %d (%d permitted, %d with blocked packets)\n", fv["permit"]+fv["block"], fv["permit"], fv["block"])
+	if s.StreamNothingNew > 0 {
+		fmt.Fprintf(&b, "TCP segments with data that gave the stream nothing new (retransmitted, or waiting for an earlier segment): %d, not indicated at STREAM\n", s.StreamNothingNew)
+	}
 	if len(s.ByLayer) > 0 {
 		b.WriteString("blocked packets by layer:\n")
 		for _, k := range sortedKeys(s.ByLayer) {

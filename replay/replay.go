@@ -311,6 +311,9 @@ func (r *Replayer) Replay(file string, emit func(*PacketResult) error, problem f
 			continue
 		}
 		r.one(p, dir)
+		if p.StreamSet && len(p.Stream) == 0 && len(p.Payload) > 0 {
+			r.Summary.StreamNothingNew++
+		}
 		r.result(file, f, p, dir, &r.res)
 		r.Summary.add(&r.pr, &r.res)
 		if err := emit(&r.pr); err != nil {
@@ -451,9 +454,12 @@ func isMulticastOrBroadcast(a netip.Addr) bool {
 // Summary counts a replay's outcome.
 type Summary struct {
 	Frames, Skipped, NotThisHost int
-	Packets                      map[string]int // by verdict
-	ByLayer                      map[string]int // blocked packets by deciding layer
-	ByFilter                     map[string]int // blocked packets by deciding filter
+	// StreamNothingNew counts the TCP segments with data whose bytes the reassembly
+	// did not hand the stream (retransmissions, data ahead of a gap).
+	StreamNothingNew int
+	Packets          map[string]int // by verdict
+	ByLayer          map[string]int // blocked packets by deciding layer
+	ByFilter         map[string]int // blocked packets by deciding filter
 	// flows holds the verdict of each flow that may still see packets; ended flows
 	// are folded into ended, so memory follows the live flows, not the capture.
 	flows   map[*engine.Flow]string

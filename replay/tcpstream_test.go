@@ -88,6 +88,10 @@ func TestStreamLayerSeesTheReassembledStream(t *testing.T) {
 	assert.Equal(t, []string{"GET /", "index HTTP", "/1.1"}, log.seen)
 	assert.Equal(t, map[uint64]string{4: "stream data: 5 bytes", 7: "stream data: 10 bytes", 9: "stream data: 4 bytes"}, offered,
 		"packets 5, 6 and 8 are not indicated at STREAM")
+	assert.Equal(t, 3, r.Summary.StreamNothingNew)
+	var sum strings.Builder
+	require.NoError(t, r.Summary.WriteSummary(&sum, nil))
+	assert.Contains(t, sum.String(), "gave the stream nothing new (retransmitted, or waiting for an earlier segment): 3")
 }
 
 // A gap the capture never fills (a segment it lost) holds the data behind it only
