@@ -199,6 +199,10 @@ const (
 	// FlagConditionalOnFlow (FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW): the callout is
 	// called only on flows that hold one of its contexts (rule D11).
 	FlagConditionalOnFlow RegisterFlags = 0x1
+	// FlagAllowMidStreamInspection (FWP_CALLOUT_FLAG_ALLOW_MID_STREAM_INSPECTION): a
+	// stream callout also sees the flows whose stream began before its filter was
+	// added (rule D11).
+	FlagAllowMidStreamInspection RegisterFlags = 0x8
 )
 
 // Flagged is implemented by a callout registered with FWP_CALLOUT_FLAG_* flags; a

@@ -17,6 +17,9 @@ type snapshot struct {
 	layers map[wfp.LayerKey]*compiledLayer
 	// sublayerNames and calloutNames resolve keys for traces.
 	calloutNames map[wfp.CalloutKey]string
+	// nextFilterID is the id the next filter added will get: every filter of the
+	// snapshot has a smaller one (rule D11, mid-stream inspection).
+	nextFilterID wfp.FilterID
 }
 
 // compiledLayer is the classifier of one layer: its sublayers in evaluation order,
@@ -109,7 +112,7 @@ func (f *cfilter) matches(values []wfp.Value) (bool, *condGroup) {
 // that did not change and patching those that only gained or lost filters (see
 // patchLayer), so that a commit costs what it changed, not the size of the policy.
 func compileAll(st *store, prev *snapshot) *snapshot {
-	s := &snapshot{layers: map[wfp.LayerKey]*compiledLayer{}, calloutNames: map[wfp.CalloutKey]string{}}
+	s := &snapshot{layers: map[wfp.LayerKey]*compiledLayer{}, calloutNames: map[wfp.CalloutKey]string{}, nextFilterID: st.nextFilterID}
 	for k, c := range st.callouts {
 		s.calloutNames[k] = c.c.DisplayData.Name
 	}

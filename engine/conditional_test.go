@@ -78,3 +78,31 @@ func TestConditionalOnFlowSkippedWithoutAFlow(t *testing.T) {
 	assert.False(t, d.Decided, "no filter decided: the callout was not called")
 	assert.Contains(t, tr.String(), "conditional on flow")
 }
+
+// midStream is a stream recorder registered with FWP_CALLOUT_FLAG_ALLOW_MID_STREAM_INSPECTION.
+type midStream struct{ recorder }
+
+func (*midStream) RegisterFlags() callout.RegisterFlags {
+	return callout.FlagAllowMidStreamInspection
+}
+
+// Rule D11: a stream callout whose filter is added while a connection runs sees
+// that connection only when registered with ALLOW_MID_STREAM_INSPECTION; both see the
+// connections that begin afterwards.
+func TestMidStreamInspection(t *testing.T) {
+	v := newStreamEnv(t, false)
+	v.connect() // cli -> srv:80, before any stream filter
+	plain, mid := &recorder{}, &midStream{}
+	v.streamFilter("plain", v.sublayer("a", 0x9000), 1, wfp.ActionCalloutInspection, plain)
+	v.streamFilter("mid", v.sublayer("b", 0x1000), 1, wfp.ActionCalloutInspection, mid)
+	v.send("old connection", 0)
+	assert.Empty(t, plain.Seen(), "added mid-stream, without the flag: not called")
+	assert.Equal(t, []string{"old connection"}, mid.Seen())
+
+	other := "10.0.0.9:81"
+	v.st.Send(engine.TCP(cli, other, engine.TCPSyn, nil))
+	v.st.Receive(2, engine.TCP(other, cli, engine.TCPSyn|engine.TCPAck, nil))
+	v.st.Send(engine.TCP(cli, other, engine.TCPAck, []byte("new connection")))
+	assert.Equal(t, []string{"new connection"}, plain.Seen())
+	assert.Equal(t, []string{"old connection", "new connection"}, mid.Seen())
+}

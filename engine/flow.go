@@ -94,6 +94,10 @@ type Flow struct {
 	// and PARENT_ENDPOINT_HANDLE; closure: it ends with an ENDPOINT_CLOSURE (rule C8).
 	handle, parent uint64
 	closure        bool
+	// streamFrom is the first filter id added after the TCP connection began (0 for
+	// other flows): a stream callout's filter from then on sees the flow only when
+	// the callout allows mid-stream inspection (rule D11).
+	streamFrom wfp.FilterID
 	prev, next     *Flow // the flow table's recency list
 	stream         [2]streamState
 }

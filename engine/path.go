@@ -252,6 +252,9 @@ func (s *Stack) newFlow(key flowKey, dir wfp.Direction, sock *Socket, iface *Int
 		f.owner = s.ownerOf(sock.PID)
 	}
 	s.flowHandles(f)
+	if key.proto == 6 {
+		f.streamFrom = s.e.snap.Load().nextFilterID // the connection's stream begins
+	}
 	return f
 }
 

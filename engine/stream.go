@@ -62,10 +62,10 @@ import (
 //
 // Injected stream data (FwpsStreamInjectAsync0): see streaminject.go. A callout
 // registered with FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW (callout.Flagged) is skipped
-// on a flow that holds none of its contexts (rule D11), here as at every layer. Not
-// modelled: FWP_CALLOUT_FLAG_ALLOW_MID_STREAM_INSPECTION (rule D11: every stream
-// callout sees every flow's data, whenever it was added); the re-sending of held
-// outbound bytes.
+// on a flow that holds none of its contexts (rule D11), here as at every layer. One
+// registered with FWP_CALLOUT_FLAG_ALLOW_MID_STREAM_INSPECTION sees the flows whose
+// stream began before its filter was added; without it, only the flows whose stream
+// began after (rule D11). Not modelled: the re-sending of held outbound bytes.
 
 // streamBufferLimit is how much stream data WFP buffers for NEED_MORE_DATA (about
 // 8 MB, rule D5).
@@ -295,8 +295,8 @@ func (w *streamWalk) offer(i int, data []byte) {
 	}
 	name := w.snap.calloutNames[f.callout]
 	code := w.s.e.registered(f.callout)
-	if code != nil && !invokedOnFlow(code, w.fl, w.l, f.kernel.CalloutID) {
-		w.offer(i+1, data) // rule D11: skipped on a flow without its context, as if it did not match
+	if code != nil && (!invokedOnFlow(code, w.fl, w.l, f.kernel.CalloutID) || !seesMidStream(code, f, w.fl)) {
+		w.offer(i+1, data) // rule D11: skipped, as if it did not match
 		return
 	}
 	if code == nil {
@@ -602,4 +602,15 @@ func streamNote(n int) string {
 		return notes[n]
 	}
 	return "stream data: " + strconv.Itoa(n) + " bytes"
+}
+
+// seesMidStream reports whether a stream callout's filter applies to a flow: always
+// when the filter was there when the flow's stream began, else only when the callout
+// was registered with FWP_CALLOUT_FLAG_ALLOW_MID_STREAM_INSPECTION (rule D11).
+func seesMidStream(code callout.Callout, f *cfilter, fl *Flow) bool {
+	if fl == nil || fl.streamFrom == 0 || f.id < fl.streamFrom {
+		return true
+	}
+	flagged, ok := code.(callout.Flagged)
+	return ok && flagged.RegisterFlags()&callout.FlagAllowMidStreamInspection != 0
 }
