@@ -98,8 +98,8 @@ type Flow struct {
 	// other flows): a stream callout's filter from then on sees the flow only when
 	// the callout allows mid-stream inspection (rule D11).
 	streamFrom wfp.FilterID
-	prev, next     *Flow // the flow table's recency list
-	stream         [2]streamState
+	prev, next *Flow // the flow table's recency list
+	stream     [2]streamState
 }
 
 // owner is a process with its app id computed once (shared by its flows).
