@@ -479,9 +479,10 @@ func (s *Session) NetEvents() (out []wfp.NetEvent, err error) {
 // SubscribeNetEvents has fn called with every net event the BFE records from now on
 // (FwpmNetEventSubscribe0), until the returned cancel is called
 // (FwpmNetEventUnsubscribe0). fn runs on a thread of the BFE client library, one event
-// at a time per subscription; it must return quickly and must not call cancel. An
-// event that does not decode is passed on with what did decode. Collection must be
-// enabled, as for NetEvents.
+// at a time per subscription; it must return quickly and must call neither cancel nor
+// the session's methods (cancel waits for the callbacks under way, while holding the
+// session). An event that does not decode is passed on with what did decode.
+// Collection must be enabled, as for NetEvents.
 func (s *Session) SubscribeNetEvents(fn func(wfp.NetEvent)) (cancel func() error, err error) {
 	id := subscriptions.add(fn)
 	var events windows.Handle
