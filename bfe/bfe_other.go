@@ -81,6 +81,7 @@ func (s *Session) Filters(*wfp.FilterEnumTemplate) ([]wfp.Filter, error) {
 	return nil, unsupported("Filters")
 }
 func (s *Session) NetEvents() ([]wfp.NetEvent, error) { return nil, unsupported("NetEvents") }
+
 // SubscribeNetEvents has fn called with every new net event until the returned cancel
 // is called (FwpmNetEventSubscribe0 on Windows); here it returns wfp.ErrNotSupported.
 func (s *Session) SubscribeNetEvents(func(wfp.NetEvent)) (func() error, error) {
