@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sort"
 	"time"
+
+	"github.com/wfpsim/wfpsim/wfp"
 )
 
 type fragKey struct {
@@ -30,6 +32,21 @@ const (
 	maxPendingFrags   = 4096
 	reassemblyTimeout = 60 * time.Second
 )
+
+// reassembleFor adds a fragment to its datagram for a packet's walk: the datagram
+// once complete, else false with res saying why (dropped, or buffered).
+func (s *Stack) reassembleFor(res *Result, p *Packet) (*Packet, bool) {
+	whole, err := s.reassemble(p)
+	if err != nil {
+		res.Verdict, res.Reason = wfp.ActionBlock, err.Error()
+		return nil, false
+	}
+	if whole == nil {
+		res.Pending, res.Reason = true, "fragment buffered until its datagram is complete"
+		return nil, false
+	}
+	return whole, true
+}
 
 // reassemble adds a fragment to its datagram and returns the datagram once every
 // byte is there, nil before. Overlapping fragments and datagrams beyond 64 KiB are

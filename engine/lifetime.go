@@ -90,11 +90,7 @@ func (s *Stack) endpointCtx(ep *endpoint) *classifyCtx {
 
 // closeEndpoint indicates ALE_ENDPOINT_CLOSURE.
 func (s *Stack) closeEndpoint(c *classifyCtx, why string) {
-	l := layers.ALEEndpointClosureV4
-	if !c.local.Unmap().Is4() {
-		l = layers.ALEEndpointClosureV6
-	}
-	s.lifetime(l, c, "endpoint closure: "+why+" (rule C8)")
+	s.lifetime(addrLayer(layers.ALEEndpointClosureV4, layers.ALEEndpointClosureV6, c.local), c, "endpoint closure: "+why+" (rule C8)")
 }
 
 // release ends an endpoint: ALE_ENDPOINT_CLOSURE for one that is not a TCP
@@ -108,11 +104,7 @@ func (s *Stack) release(ep *endpoint, why string) {
 	if !ep.blocked && (ep.key.proto != 6 || (ep.sock != nil && ep.sock.Listen)) {
 		s.closeEndpoint(c, why)
 	}
-	l := layers.ALEResourceReleaseV4
-	if !c.local.Unmap().Is4() {
-		l = layers.ALEResourceReleaseV6
-	}
-	s.lifetime(l, c, "resource release: "+why+" (rule C8)")
+	s.lifetime(addrLayer(layers.ALEResourceReleaseV4, layers.ALEResourceReleaseV6, c.local), c, "resource release: "+why+" (rule C8)")
 }
 
 // releaseAll releases every endpoint still bound, in the order they were bound.

@@ -91,13 +91,8 @@ func (s *Stack) receiveIP(res *Result, iface *Interface, p *Packet) {
 		if !s.classify(res, ipLayer, &fc, "fragment received, as a fragment (IS_FRAGMENT)") {
 			return
 		}
-		whole, err := s.reassemble(p)
-		if err != nil {
-			res.Verdict, res.Reason = wfp.ActionBlock, err.Error()
-			return
-		}
-		if whole == nil {
-			res.Pending, res.Reason = true, "fragment buffered until its datagram is complete"
+		whole, ok := s.reassembleFor(res, p)
+		if !ok {
 			return
 		}
 		p = whole
@@ -168,7 +163,6 @@ func (s *Stack) receiveTransport(res *Result, iface *Interface, p *Packet, flags
 // socket, or drops the packet as a closed port, and authorizes the flow at
 // ALE_AUTH_RECV_ACCEPT.
 func (s *Stack) receiveNewFlow(res *Result, iface *Interface, p *Packet, c *classifyCtx, key flowKey) {
-	transport := layer(layers.InboundTransportV4, layers.InboundTransportV6, p)
 	local := netip.AddrPortFrom(p.Dst, p.DstPort)
 	var sock *Socket
 	switch {
@@ -216,29 +210,26 @@ func (s *Stack) receiveNewFlow(res *Result, iface *Interface, p *Packet, c *clas
 		// endpoint; wfpsim uses a socket of that protocol when the host lists one.
 		sock, _ = s.socketFor(p.Protocol, netip.AddrPortFrom(p.Dst, 0), false)
 	}
-	if !s.classify(res, transport, c, "packet received") {
-		return
-	}
-	f := s.newFlow(key, wfp.DirectionInbound, sock, iface, c)
-	c.withFlow(f)
-	ale := layer(layers.ALEAuthRecvAcceptV4, layers.ALEAuthRecvAcceptV6, p)
-	if !s.authorize(res, f, ale, c, "first packet of the flow (rule D1)") {
-		return
-	}
-	s.afterALE(res, f, c, p)
+	s.receiveFlow(res, iface, p, c, key, wfp.DirectionInbound, sock, layer(layers.ALEAuthRecvAcceptV4, layers.ALEAuthRecvAcceptV6, p), "first packet of the flow (rule D1)")
 }
 
 // adoptOutbound treats a received packet of a connection the stack never saw open
 // as the reply of an outbound connection, authorized at ALE_AUTH_CONNECT.
 func (s *Stack) adoptOutbound(res *Result, iface *Interface, p *Packet, c *classifyCtx, key flowKey) {
 	sock, _ := s.socketFor(6, netip.AddrPortFrom(p.Dst, p.DstPort), false)
+	s.receiveFlow(res, iface, p, c, key, wfp.DirectionOutbound, sock, layer(layers.ALEAuthConnectV4, layers.ALEAuthConnectV6, p),
+		"adopted mid-stream: the connection opened before the capture")
+}
+
+// receiveFlow opens a flow for a received packet: the inbound transport layer, then
+// the flow's authorization at ale, then the layers after ALE.
+func (s *Stack) receiveFlow(res *Result, iface *Interface, p *Packet, c *classifyCtx, key flowKey, dir wfp.Direction, sock *Socket, ale *layers.Layer, note string) {
 	if !s.classify(res, layer(layers.InboundTransportV4, layers.InboundTransportV6, p), c, "packet received") {
 		return
 	}
-	f := s.newFlow(key, wfp.DirectionOutbound, sock, iface, c)
+	f := s.newFlow(key, dir, sock, iface, c)
 	c.withFlow(f)
-	ale := layer(layers.ALEAuthConnectV4, layers.ALEAuthConnectV6, p)
-	if !s.authorize(res, f, ale, c, "adopted mid-stream: the connection opened before the capture") {
+	if !s.authorize(res, f, ale, c, note) {
 		return
 	}
 	s.afterALE(res, f, c, p)
@@ -447,13 +438,8 @@ func (s *Stack) sendIP(res *Result, iface *Interface, p *Packet) {
 	if p.IsFragment() {
 		// wfpsim: outbound fragments are buffered; the whole datagram passes the
 		// transport and ALE layers, then this fragment the IP packet and MAC layers.
-		whole, err := s.reassemble(p)
-		if err != nil {
-			res.Verdict, res.Reason = wfp.ActionBlock, err.Error()
-			return
-		}
-		if whole == nil {
-			res.Pending, res.Reason = true, "fragment buffered until its datagram is complete"
+		whole, ok := s.reassembleFor(res, p)
+		if !ok {
 			return
 		}
 		if !s.sendTransport(res, iface, whole) {

@@ -441,6 +441,22 @@ func layer(v4, v6 *layers.Layer, p *Packet) *layers.Layer {
 	return v4
 }
 
+// addrLayer is the v4 or v6 layer of a local address's family.
+func addrLayer(v4, v6 *layers.Layer, a netip.Addr) *layers.Layer {
+	if a.Unmap().Is4() {
+		return v4
+	}
+	return v6
+}
+
+// streamIndex is the index in Flow.stream of a direction: 0 send, 1 receive.
+func streamIndex(d wfp.Direction) int {
+	if d == wfp.DirectionInbound {
+		return 1
+	}
+	return 0
+}
+
 // ctxFor builds the classification context of a packet from the host's side. It is
 // small enough to inline, so that the context stays on the caller's stack.
 func (s *Stack) ctxFor(p *Packet, dir wfp.Direction, iface *Interface) *classifyCtx {

@@ -143,10 +143,7 @@ type streamWalk struct {
 // segment goes on: false when its bytes were all blocked, are held (NEED_MORE_DATA,
 // DEFER; res.Pending is then set), or the connection was dropped.
 func (s *Stack) stream(res *Result, f *Flow, in *classifyCtx, p *Packet, data []byte) bool {
-	dir := 0
-	if in.dir == wfp.DirectionInbound {
-		dir = 1
-	}
+	dir := streamIndex(in.dir)
 	if l := layer(layers.StreamV4, layers.StreamV6, p); !s.opts.Trace && f.stream[dir].d == nil && s.e.snap.Load().layers[l.Key] == nil {
 		// No filter at the stream layer and nothing held: the data passes, as an
 		// ordinary classification with no filter would let it (rule A12).
@@ -211,10 +208,7 @@ func (s *Stack) StreamContinue(flowID uint64, dir wfp.Direction) (*Result, error
 	if f == nil {
 		return nil, fmt.Errorf("engine: stream continue: flow %d does not exist: %w", flowID, wfp.ErrNotFound)
 	}
-	i := 0
-	if dir == wfp.DirectionInbound {
-		i = 1
-	}
+	i := streamIndex(dir)
 	d := f.stream[i].d
 	if d == nil || d.paused == nil {
 		return nil, fmt.Errorf("engine: stream continue: flow %d has no deferred %s stream: %w", flowID, dir, wfp.ErrInvalidParameter)

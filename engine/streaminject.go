@@ -36,10 +36,7 @@ func (s *Stack) StreamInject(req callout.StreamInjectRequest) error {
 	if f.key.proto != 6 {
 		return fmt.Errorf("engine: stream inject: flow %d is not TCP: %w", req.FlowID, wfp.ErrInvalidParameter)
 	}
-	l := layers.StreamV4
-	if !f.key.local.Addr().Unmap().Is4() {
-		l = layers.StreamV6
-	}
+	l := addrLayer(layers.StreamV4, layers.StreamV6, f.key.local.Addr())
 	if req.LayerID != l.ID {
 		return fmt.Errorf("engine: stream inject: layer %d is not flow %d's stream layer %s (%d): %w", req.LayerID, req.FlowID, l.Name, l.ID, wfp.ErrInvalidParameter)
 	}
@@ -68,7 +65,7 @@ func (s *Stack) StreamInject(req callout.StreamInjectRequest) error {
 	res := &Result{Number: s.packets, Direction: dir, Verdict: wfp.ActionPermit, Flow: f}
 	defer s.walking(res)()
 	w := s.newStreamWalk(res, f, c, l, req.Flags&(callout.StreamFlagSend|callout.StreamFlagReceive), false)
-	w.d = f.stream[map[bool]int{false: 0, true: 1}[recv]].dir()
+	w.d = f.stream[streamIndex(dir)].dir()
 	i := w.injectorStage(req.CalloutID)
 	if i < 0 {
 		return fmt.Errorf("engine: stream inject: callout %d has no filter on flow %d's stream: %w", req.CalloutID, req.FlowID, wfp.ErrInvalidParameter)

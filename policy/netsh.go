@@ -794,35 +794,52 @@ func lookupLayer(s string) (*layers.Layer, bool) {
 	return l, true
 }
 
-func (r *netshReader) provider(n *xnode) error {
+// objectHead reads what a provider, a sublayer and a callout item start with: its
+// children checked against the allowed ones, its key (the keyElem child, required)
+// and its display data.
+func (r *netshReader) objectHead(n *xnode, kind, keyElem string, allowed ...string) (key wfp.GUID, symbol string, dd wfp.DisplayData, err error) {
 	n.fix()
-	if err := r.checkKids(n, "providerKey", "displayData", "flags", "providerData", "serviceName"); err != nil {
-		return err
+	if err := r.checkKids(n, allowed...); err != nil {
+		return key, "", dd, err
 	}
-	kn := n.child("providerKey")
+	kn := n.child(keyElem)
 	if kn == nil {
-		return r.errNode(n, "provider without <providerKey>")
+		return key, "", dd, r.errNode(n, "%s without <%s>", kind, keyElem)
 	}
-	k, sym, err := r.keyOf(kn, "provider")
+	if key, symbol, err = r.keyOf(kn, kind); err != nil {
+		return key, "", dd, err
+	}
+	dd, err = r.displayData(n)
+	return key, symbol, dd, err
+}
+
+// strictFlags reads an object's <flags>: hex items as they are, names through parse;
+// an unknown name is an error.
+func strictFlags[T ~uint32](r *netshReader, n *xnode, kind string, parse func(string) (T, error)) (T, error) {
+	names, bits, err := r.flagItems(n)
+	if err != nil {
+		return 0, err
+	}
+	flags := T(bits)
+	for _, s := range names {
+		v, err := parse(s)
+		if err != nil {
+			return 0, r.errNode(n.child("flags"), "unknown %s flag %q", kind, s)
+		}
+		flags |= v
+	}
+	return flags, nil
+}
+
+func (r *netshReader) provider(n *xnode) error {
+	k, sym, dd, err := r.objectHead(n, "provider", "providerKey", "providerKey", "displayData", "flags", "providerData", "serviceName")
 	if err != nil {
 		return err
 	}
 	p := DumpProvider{Symbol: sym, Line: n.line}
-	p.Key = wfp.ProviderKey(k)
-	if p.DisplayData, err = r.displayData(n); err != nil {
+	p.Key, p.DisplayData = wfp.ProviderKey(k), dd
+	if p.Flags, err = strictFlags(r, n, "provider", wfp.ParseProviderFlag); err != nil {
 		return err
-	}
-	names, bits, err := r.flagItems(n)
-	if err != nil {
-		return err
-	}
-	p.Flags = wfp.ProviderFlags(bits)
-	for _, s := range names {
-		v, err := wfp.ParseProviderFlag(s)
-		if err != nil {
-			return r.errNode(n.child("flags"), "unknown provider flag %q", s)
-		}
-		p.Flags |= v
 	}
 	if p.Data, err = r.data(n, "providerData"); err != nil {
 		return err
@@ -833,34 +850,14 @@ func (r *netshReader) provider(n *xnode) error {
 }
 
 func (r *netshReader) sublayer(n *xnode) error {
-	n.fix()
-	if err := r.checkKids(n, "subLayerKey", "displayData", "flags", "providerKey", "providerData", "weight"); err != nil {
-		return err
-	}
-	kn := n.child("subLayerKey")
-	if kn == nil {
-		return r.errNode(n, "sublayer without <subLayerKey>")
-	}
-	k, sym, err := r.keyOf(kn, "sublayer")
+	k, sym, dd, err := r.objectHead(n, "sublayer", "subLayerKey", "subLayerKey", "displayData", "flags", "providerKey", "providerData", "weight")
 	if err != nil {
 		return err
 	}
 	s := DumpSublayer{Symbol: sym, Line: n.line}
-	s.Key = wfp.SublayerKey(k)
-	if s.DisplayData, err = r.displayData(n); err != nil {
+	s.Key, s.DisplayData = wfp.SublayerKey(k), dd
+	if s.Flags, err = strictFlags(r, n, "sublayer", wfp.ParseSublayerFlag); err != nil {
 		return err
-	}
-	names, bits, err := r.flagItems(n)
-	if err != nil {
-		return err
-	}
-	s.Flags = wfp.SublayerFlags(bits)
-	for _, f := range names {
-		v, err := wfp.ParseSublayerFlag(f)
-		if err != nil {
-			return r.errNode(n.child("flags"), "unknown sublayer flag %q", f)
-		}
-		s.Flags |= v
 	}
 	if pk := n.child("providerKey"); pk != nil {
 		g, _, err := r.keyOf(pk, "provider")
@@ -884,23 +881,12 @@ func (r *netshReader) sublayer(n *xnode) error {
 }
 
 func (r *netshReader) callout(n *xnode) error {
-	n.fix()
-	if err := r.checkKids(n, "calloutKey", "displayData", "flags", "providerKey", "providerData", "applicableLayer", "calloutId"); err != nil {
-		return err
-	}
-	kn := n.child("calloutKey")
-	if kn == nil {
-		return r.errNode(n, "callout without <calloutKey>")
-	}
-	k, sym, err := r.keyOf(kn, "callout")
+	k, sym, dd, err := r.objectHead(n, "callout", "calloutKey", "calloutKey", "displayData", "flags", "providerKey", "providerData", "applicableLayer", "calloutId")
 	if err != nil {
 		return err
 	}
 	c := DumpCallout{Symbol: sym, Line: n.line}
-	c.Key = wfp.CalloutKey(k)
-	if c.DisplayData, err = r.displayData(n); err != nil {
-		return err
-	}
+	c.Key, c.DisplayData = wfp.CalloutKey(k), dd
 	names, bits, err := r.flagItems(n)
 	if err != nil {
 		return err
@@ -1508,10 +1494,7 @@ func (d *Dump) Document(opts ImportOptions) (*Document, *Account) {
 			}
 			return k.String()
 		}
-		name := k.String()
-		if s, ok := layers.KeyName(wfp.GUID(k)); ok {
-			name = s
-		}
+		name := referencedName(wfp.GUID(k))
 		provName[k] = name
 		doc.Providers = append(doc.Providers, Provider{Name: name, Key: k.String()})
 		a.Providers++
@@ -1556,10 +1539,7 @@ func (d *Dump) Document(opts ImportOptions) (*Document, *Account) {
 			}
 			return k.String()
 		}
-		name := k.String()
-		if s, ok := layers.KeyName(wfp.GUID(k)); ok {
-			name = s
-		}
+		name := referencedName(wfp.GUID(k))
 		subName[k] = name
 		doc.Sublayers = append(doc.Sublayers, Sublayer{Name: name, Key: k.String()})
 		ch.add("sublayer referenced but not listed (netsh wfp show filters lists no sublayers): added with weight 0, its real weight is unknown", name)
@@ -1607,10 +1587,7 @@ func (d *Dump) Document(opts ImportOptions) (*Document, *Account) {
 			}
 			return k.String(), true
 		}
-		name := k.String()
-		if s, ok := layers.KeyName(wfp.GUID(k)); ok {
-			name = s
-		}
+		name := referencedName(wfp.GUID(k))
 		coName[k] = name
 		coLayer[k] = l.Key
 		doc.Callouts = append(doc.Callouts, Callout{Name: name, Key: k.String(), Layer: l.ShortName})
@@ -1917,4 +1894,13 @@ func lifetimes(doc *Document, ch *changes) {
 			mark(p.Name, &p.Flags, "provider")
 		}
 	}
+}
+
+// referencedName names an object a dump refers to but does not list: its well-known
+// name when the catalogue has one, else its key.
+func referencedName(g wfp.GUID) string {
+	if s, ok := layers.KeyName(g); ok {
+		return s
+	}
+	return g.String()
 }

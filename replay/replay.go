@@ -106,7 +106,7 @@ type Replayer struct {
 	// ring is the read-ahead ring of the last capture replayed, for the next one.
 	ring []slot
 	// sockets are the host's sockets by protocol and local address (see learn).
-	sockets map[sockKey]bool
+	sockets socketSet
 	// flowNames caches the Flow text of recent packets (see flowName).
 	flowNames map[flowNameKey]string
 }
@@ -135,11 +135,6 @@ func (r *Replayer) flowName(p *engine.Packet) string {
 	name := flowString(p)
 	r.flowNames[k] = name
 	return name
-}
-
-type sockKey struct {
-	proto uint8
-	local netip.AddrPort
 }
 
 // New returns a replayer. Start must be called with the captures before Replay (it
@@ -201,11 +196,11 @@ func (r *Replayer) Start(files []string) error {
 		}
 		h = hostFor(locals, scan)
 	}
-	h.Sockets = append(h.Sockets, scan.sockets(&h)...)
-	r.sockets = map[sockKey]bool{}
+	r.sockets = socketSet{}
 	for _, s := range h.Sockets {
 		r.sockets[sockKey{s.Protocol, s.Local}] = true
 	}
+	h.Sockets = append(h.Sockets, scan.sockets(&h, r.sockets)...)
 	for _, i := range h.Interfaces {
 		for _, p := range i.Addrs {
 			r.iface[p.Addr()] = i.Index
@@ -238,8 +233,7 @@ func (r *Replayer) learn(p *engine.Packet) {
 		return
 	}
 	ap := netip.AddrPortFrom(p.Src, p.SrcPort)
-	if r.sockets[sockKey{p.Protocol, ap}] || r.sockets[sockKey{p.Protocol, netip.AddrPortFrom(netip.IPv4Unspecified(), p.SrcPort)}] ||
-		r.sockets[sockKey{p.Protocol, netip.AddrPortFrom(netip.IPv6Unspecified(), p.SrcPort)}] || !r.stack.Host().IsLocal(p.Src) {
+	if r.sockets.has(p.Protocol, ap) || !r.stack.Host().IsLocal(p.Src) {
 		return
 	}
 	r.sockets[sockKey{p.Protocol, ap}] = true

@@ -9,10 +9,9 @@ import (
 	"github.com/wfpsim/wfpsim/engine"
 )
 
-// maxScanEntries bounds the scan's tables.
-const maxScanEntries = 200_000
-
-// scan is what the head of the captures says about the host that took them.
+// scan is what the head of the captures says about the host that took them. It sees
+// at most aheadFrames packets (Start's window and the heads of further files), which
+// bounds its tables.
 type scan struct {
 	syns      map[netip.Addr]int // TCP SYNs (without ACK) sent, by source
 	synTotal  int
@@ -85,11 +84,9 @@ func (s *scan) add(p *engine.Packet) {
 		return
 	}
 	s.frames++
-	if len(s.sources) < maxScanEntries {
-		s.sources[p.Src]++
-	}
+	s.sources[p.Src]++
 	if p.Ethernet {
-		if _, ok := s.macOf[p.Src]; !ok && len(s.macOf) < maxScanEntries {
+		if _, ok := s.macOf[p.Src]; !ok {
 			s.macOf[p.Src] = p.MACSrc
 		}
 		if s.macAddrs[p.MACSrc] == nil {
@@ -99,7 +96,7 @@ func (s *scan) add(p *engine.Packet) {
 			s.macAddrs[p.MACSrc][p.Src] = true
 		}
 	}
-	if c := convOf(p); !s.seenConv[c] && len(s.seenConv) < maxScanEntries {
+	if c := convOf(p); !s.seenConv[c] {
 		s.seenConv[c] = true
 		if !p.Src.IsUnspecified() {
 			s.initiators[p.Src]++
@@ -117,13 +114,9 @@ func (s *scan) addSockets(p *engine.Packet) {
 	switch {
 	case p.IPVersion == 0:
 	case p.Protocol == 6 && p.TCPFlags&(engine.TCPSyn|engine.TCPAck) == engine.TCPSyn|engine.TCPAck:
-		if len(s.tcpListen) < maxScanEntries {
-			s.tcpListen[netip.AddrPortFrom(p.Src, p.SrcPort)] = true
-		}
+		s.tcpListen[netip.AddrPortFrom(p.Src, p.SrcPort)] = true
 	case p.Protocol == 17 && !p.IsFragment():
-		if len(s.udpBound) < maxScanEntries {
-			s.udpBound[netip.AddrPortFrom(p.Src, p.SrcPort)] = true
-		}
+		s.udpBound[netip.AddrPortFrom(p.Src, p.SrcPort)] = true
 	}
 }
 
@@ -199,11 +192,11 @@ func hostFor(locals []netip.Addr, s *scan) engine.Host {
 	return engine.Host{Name: "inferred from the capture", Interfaces: []engine.Interface{engine.LoopbackInterface, iface}}
 }
 
-// sockets returns the sockets the capture shows in use on the host that the host
-// does not list: TCP ports that answered a SYN (listening) and UDP ports that sent.
-func (s *scan) sockets(h *engine.Host) []engine.Socket {
+// sockets returns the sockets the capture shows in use on the host that it does not
+// have (known): TCP ports that answered a SYN (listening) and UDP ports that sent.
+// They are added to known.
+func (s *scan) sockets(h *engine.Host, known socketSet) []engine.Socket {
 	var out []engine.Socket
-	listed := func(proto uint8, ap netip.AddrPort) bool { return listedSocket(h, proto, ap) }
 	add := func(m map[netip.AddrPort]bool, proto uint8, listen bool) {
 		keys := make([]netip.AddrPort, 0, len(m))
 		for ap := range m {
@@ -211,7 +204,8 @@ func (s *scan) sockets(h *engine.Host) []engine.Socket {
 		}
 		sort.Slice(keys, func(i, j int) bool { return keys[i].Compare(keys[j]) < 0 })
 		for _, ap := range keys {
-			if h.IsLocal(ap.Addr()) && !listed(proto, ap) {
+			if h.IsLocal(ap.Addr()) && !known.has(proto, ap) {
+				known[sockKey{proto, ap}] = true
 				out = append(out, engine.Socket{Protocol: proto, Local: ap, Listen: listen})
 			}
 		}
@@ -221,13 +215,17 @@ func (s *scan) sockets(h *engine.Host) []engine.Socket {
 	return out
 }
 
-// listedSocket reports whether the host lists a socket for proto on ap's port, at
-// ap's address or at the unspecified address.
-func listedSocket(h *engine.Host, proto uint8, ap netip.AddrPort) bool {
-	for _, so := range h.Sockets {
-		if so.Protocol == proto && so.Local.Port() == ap.Port() && (so.Local.Addr() == ap.Addr() || so.Local.Addr().IsUnspecified()) {
-			return true
-		}
-	}
-	return false
+type sockKey struct {
+	proto uint8
+	local netip.AddrPort
+}
+
+// socketSet holds the host's sockets by protocol and local address.
+type socketSet map[sockKey]bool
+
+// has reports whether the host has a socket for proto on ap's port, at ap's address
+// or at the unspecified one (of either family).
+func (ss socketSet) has(proto uint8, ap netip.AddrPort) bool {
+	return ss[sockKey{proto, ap}] || ss[sockKey{proto, netip.AddrPortFrom(netip.IPv4Unspecified(), ap.Port())}] ||
+		ss[sockKey{proto, netip.AddrPortFrom(netip.IPv6Unspecified(), ap.Port())}]
 }

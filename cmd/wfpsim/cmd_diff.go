@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/wfpsim/wfpsim/engine"
@@ -48,19 +47,8 @@ Examples:
 					return usagef("give --host or --local, not both")
 				}
 				var opts replay.Options
-				for _, l := range locals {
-					a, err := netip.ParseAddr(l)
-					if err != nil {
-						return usagef("--local %q: want an IP address", l)
-					}
-					opts.Locals = append(opts.Locals, a.Unmap())
-				}
-				if *hostFile != "" {
-					h, err := replay.LoadHost(*hostFile)
-					if err != nil {
-						return err
-					}
-					opts.Host = h
+				if err := hostOptions(&opts, *hostFile, locals); err != nil {
+					return err
 				}
 				var sides [2]map[string]*replay.PacketResult
 				var order []string

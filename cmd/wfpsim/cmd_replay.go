@@ -109,19 +109,8 @@ Examples:
 					}
 				}
 				opts := replay.Options{Trace: *verbose}
-				for _, l := range locals {
-					a, err := netip.ParseAddr(l)
-					if err != nil {
-						return usagef("--local %q: want an IP address", l)
-					}
-					opts.Locals = append(opts.Locals, a.Unmap())
-				}
-				if *hostFile != "" {
-					h, err := replay.LoadHost(*hostFile)
-					if err != nil {
-						return err
-					}
-					opts.Host = h
+				if err := hostOptions(&opts, *hostFile, locals); err != nil {
+					return err
 				}
 				var eng *engine.Engine
 				if *policyFile != "" || *stateFile != "" {
@@ -340,4 +329,23 @@ func (p *progress) clear() {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.shown = false
 	}
+}
+
+// hostOptions sets the replay's host from --local addresses and a --host file.
+func hostOptions(opts *replay.Options, hostFile string, locals []string) error {
+	for _, l := range locals {
+		a, err := netip.ParseAddr(l)
+		if err != nil {
+			return usagef("--local %q: want an IP address", l)
+		}
+		opts.Locals = append(opts.Locals, a.Unmap())
+	}
+	if hostFile != "" {
+		h, err := replay.LoadHost(hostFile)
+		if err != nil {
+			return err
+		}
+		opts.Host = h
+	}
+	return nil
 }
